@@ -1,0 +1,22 @@
+"""One place that turns domain errors into HTTP answers (409 conflict, 400 invalid)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from scheduling.exceptions import BookingConflict, SchedulingError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, BookingConflict):
+        return Response(
+            {"code": "conflict", "detail": str(exc), "conflicts": exc.conflicts},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, SchedulingError):
+        return Response(exc.as_field_errors(), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
