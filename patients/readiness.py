@@ -1,0 +1,113 @@
+"""Lab readiness: is every lab a dose needs in, recent enough on the session day? (DESIGN §4.7)
+
+Pure functions over plain values, so the roster, the checklist email, the patient page and the
+API all compute it the same way. Booking is allowed whatever the colour; people act on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+GREEN, AMBER, RED = "green", "amber", "red"
+_RANK = {GREEN: 0, AMBER: 1, RED: 2}
+
+# Days a lab needs between the draw and a result the nurse can act on.
+LAB_TURNAROUND_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Requirement:
+    test_code: str
+    test_name: str
+    gate: str  # first_dose | each_dose | periodic | course_start
+    max_age_days: int | None
+
+
+@dataclass(frozen=True)
+class Result:
+    test_code: str
+    collected_on: dt.date
+    resulted: bool
+    flag: str = ""
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    test_code: str
+    test_name: str
+    gate: str
+    status: str  # green | amber | red
+    message: str
+    last_collected: dt.date | None = None
+    valid_until: dt.date | None = None
+    needed_by: dt.date | None = None  # get it drawn by this day
+
+
+@dataclass(frozen=True)
+class Checklist:
+    status: str  # worst item; green when nothing is required
+    items: tuple[ChecklistItem, ...] = field(default_factory=tuple)
+
+    @property
+    def missing(self) -> tuple[ChecklistItem, ...]:
+        return tuple(i for i in self.items if i.status != GREEN)
+
+
+def applies(req: Requirement, *, dose_number: int, course_start: bool) -> bool:
+    if req.gate == "first_dose":
+        return dose_number == 1
+    if req.gate == "course_start":
+        return course_start
+    return True  # each_dose, periodic
+
+
+def evaluate(
+    requirements: list[Requirement],
+    results: list[Result],
+    *,
+    dose_number: int,
+    course_start: bool,
+    session_date: dt.date,
+    each_dose_default_days: int = 30,
+) -> Checklist:
+    """Green: a resulted lab recent enough on the session day. Amber: drawn, result pending.
+    Red: missing, or it will have expired by the session day."""
+    items = []
+    for req in requirements:
+        if not applies(req, dose_number=dose_number, course_start=course_start):
+            continue
+        max_age = req.max_age_days
+        if max_age is None and req.gate in ("each_dose", "course_start"):
+            max_age = each_dose_default_days
+        oldest_ok = session_date - dt.timedelta(days=max_age) if max_age else dt.date.min
+        mine = sorted(
+            (r for r in results if r.test_code == req.test_code and r.collected_on <= session_date),
+            key=lambda r: r.collected_on,
+            reverse=True,
+        )
+        resulted = next((r for r in mine if r.resulted), None)
+        pending = next((r for r in mine if not r.resulted and r.collected_on >= oldest_ok), None)
+        needed_by = session_date - dt.timedelta(days=LAB_TURNAROUND_DAYS)
+        valid_until = (
+            resulted.collected_on + dt.timedelta(days=max_age) if resulted and max_age else None
+        )
+        if resulted and resulted.collected_on >= oldest_ok:
+            items.append(ChecklistItem(req.test_code, req.test_name, req.gate, GREEN,
+                                       "In and current.", resulted.collected_on, valid_until))
+        elif pending:
+            items.append(ChecklistItem(req.test_code, req.test_name, req.gate, AMBER,
+                                       f"Drawn {pending.collected_on:%b %d}; result pending.",
+                                       pending.collected_on, None, needed_by))
+        elif resulted:
+            items.append(ChecklistItem(
+                req.test_code, req.test_name, req.gate, RED,
+                f"Last result {resulted.collected_on:%b %d, %Y} will be older than {max_age} days "
+                f"on the infusion day; repeat by {needed_by:%b %d}.",
+                resulted.collected_on, valid_until, needed_by))
+        else:
+            items.append(ChecklistItem(req.test_code, req.test_name, req.gate, RED,
+                                       f"Missing; get it drawn by {needed_by:%b %d}.", None, None,
+                                       needed_by))
+    worst = max((i.status for i in items), key=_RANK.__getitem__, default=GREEN)
+    return Checklist(worst, tuple(items))

@@ -1,0 +1,366 @@
+"""Read paths: availability, session lists, the nurse roster, the day board, the due worklist,
+lab readiness. Query counts do not grow with the number of sessions (select_related,
+prefetches and one batched lab lookup per page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from patients import readiness
+from patients.models import LabResult, LabStatus, Patient, PatientProtocol
+from scheduling import engine
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    CenterSettings,
+    Chair,
+    DoseRule,
+    InfusionSession,
+    LabRequirement,
+    Protocol,
+    SessionStatus,
+)
+from scheduling.world import center_tz, day_bounds, dose_rule_specs, load_world, max_doses
+
+HELD_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
+
+
+def protocol_list(*, active_only: bool = True) -> QuerySet[Protocol]:
+    qs = Protocol.objects.prefetch_related(
+        Prefetch("dose_rules", queryset=DoseRule.objects.order_by("from_dose", "option")),
+        Prefetch("lab_requirements", queryset=LabRequirement.objects.select_related("lab_test")),
+    )
+    return qs.filter(active=True) if active_only else qs
+
+
+def protocol_get(*, code: str) -> Protocol:
+    return protocol_list(active_only=False).get(code=code)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def session_list(
+    *,
+    date: dt.date | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    patient: int | None = None,
+    chair: int | None = None,
+    nurse: int | None = None,
+    status: str | list[str] | None = None,
+) -> QuerySet[InfusionSession]:
+    """Sessions filtered by center-local dates and resources, in start order."""
+    tz = center_tz()
+    qs = InfusionSession.objects.select_related("patient", "protocol", "chair", "nurse")
+    if date is not None:
+        date_from = date_to = date
+    if date_from is not None:
+        qs = qs.filter(start__gte=day_bounds(date_from, tz)[0])
+    if date_to is not None:
+        qs = qs.filter(start__lt=day_bounds(date_to, tz)[1])
+    if patient is not None:
+        qs = qs.filter(patient_id=patient)
+    if chair is not None:
+        qs = qs.filter(chair_id=chair)
+    if nurse is not None:
+        qs = qs.filter(nurse_id=nurse)
+    if status:
+        qs = qs.filter(status__in=[status] if isinstance(status, str) else status)
+    return qs.order_by("start", "chair__display_order", "chair__name", "pk")
+
+
+# --- lab readiness -----------------------------------------------------------------------------
+
+
+def _requirements_by_protocol(protocol_ids) -> dict[int, list[readiness.Requirement]]:
+    out: dict[int, list[readiness.Requirement]] = defaultdict(list)
+    for req in LabRequirement.objects.filter(protocol_id__in=set(protocol_ids)).select_related("lab_test"):
+        out[req.protocol_id].append(
+            readiness.Requirement(req.lab_test.code, req.lab_test.name, req.gate, req.max_age_days)
+        )
+    return out
+
+
+def _results_by_patient(patient_ids) -> dict[int, list[readiness.Result]]:
+    out: dict[int, list[readiness.Result]] = defaultdict(list)
+    rows = LabResult.objects.filter(patient_id__in=set(patient_ids)).values_list(
+        "patient_id", "lab_test__code", "collected_on", "status", "flag"
+    )
+    for pid, code, collected, status, flag in rows:
+        out[pid].append(readiness.Result(code, collected, status == LabStatus.RESULTED, flag))
+    return out
+
+
+def _course_start_flags(sessions) -> dict[int, bool]:
+    """A session starts a course when it is the first dose of its series or stands alone."""
+    firsts = {}
+    for s in sessions:
+        if s.series_id is None:
+            firsts[s.pk] = True
+    series_ids = {s.series_id for s in sessions if s.series_id}
+    if series_ids:
+        first_by_series = {}
+        for sid, pk, dose in InfusionSession.objects.filter(series_id__in=series_ids).values_list(
+            "series_id", "pk", "dose_number"
+        ):
+            if sid not in first_by_series or dose < first_by_series[sid][1]:
+                first_by_series[sid] = (pk, dose)
+        for s in sessions:
+            if s.series_id:
+                firsts[s.pk] = first_by_series[s.series_id][0] == s.pk
+    return firsts
+
+
+def lab_readiness_for_sessions(sessions) -> dict[int, readiness.Checklist]:
+    """Checklist per session id, for any number of sessions in three queries."""
+    sessions = list(sessions)
+    if not sessions:
+        return {}
+    center = CenterSettings.load()
+    tz = center_tz()
+    reqs = _requirements_by_protocol(s.protocol_id for s in sessions)
+    results = _results_by_patient(s.patient_id for s in sessions)
+    course_start = _course_start_flags(sessions)
+    return {
+        s.pk: readiness.evaluate(
+            reqs.get(s.protocol_id, []),
+            results.get(s.patient_id, []),
+            dose_number=s.dose_number,
+            course_start=course_start.get(s.pk, True),
+            session_date=s.start.astimezone(tz).date(),
+            each_dose_default_days=center.each_dose_lab_max_age_days,
+        )
+        for s in sessions
+    }
+
+
+def lab_checklist(*, session: InfusionSession) -> readiness.Checklist:
+    return lab_readiness_for_sessions([session])[session.pk]
+
+
+def rems_status(session: InfusionSession, treatment: PatientProtocol | None = None) -> str | None:
+    """None when the drug has no REMS; else 'checked', 'authorized' (enrolment valid on the day,
+    check still to do at the chair) or 'not_authorized'."""
+    if not session.protocol.rems_program:
+        return None
+    if session.rems_checked_at:
+        return "checked"
+    day = session.start.astimezone(center_tz()).date()
+    if treatment and treatment.rems_authorized_until and treatment.rems_authorized_until >= day:
+        return "authorized"
+    return "not_authorized"
+
+
+def _treatments_for(sessions) -> dict[tuple[int, int], PatientProtocol]:
+    pairs = {(s.patient_id, s.protocol_id) for s in sessions}
+    if not pairs:
+        return {}
+    patient_ids = {p for p, _ in pairs}
+    return {
+        (t.patient_id, t.protocol_id): t
+        for t in PatientProtocol.objects.filter(patient_id__in=patient_ids, active=True)
+    }
+
+
+# --- roster and day board ------------------------------------------------------------------------
+
+
+@dataclass
+class RosterEntry:
+    session: InfusionSession
+    lab: readiness.Checklist
+    rems: str | None
+    premed_items: str
+
+
+def _premed_items(sessions) -> dict[int, str]:
+    """The premedication text of each session's dose rule, from one query."""
+    rules = defaultdict(list)
+    for r in DoseRule.objects.filter(protocol_id__in={s.protocol_id for s in sessions}):
+        rules[r.protocol_id].append(r)
+    out = {}
+    for s in sessions:
+        match = [r for r in rules[s.protocol_id] if r.covers(s.dose_number)]
+        best = next((r for r in match if r.option == s.option), match[0] if match else None)
+        out[s.pk] = best.premed_items if best else ""
+    return out
+
+
+def roster(*, day: dt.date, nurse: int | None = None, include_inactive: bool = False) -> list[RosterEntry]:
+    """A nurse's (or the whole floor's) day in start order, with labs and REMS."""
+    statuses = None if include_inactive else [*ACTIVE_STATUSES, SessionStatus.COMPLETED, SessionStatus.NO_SHOW]
+    sessions = list(session_list(date=day, nurse=nurse, status=statuses))
+    labs = lab_readiness_for_sessions(sessions)
+    treatments = _treatments_for(sessions)
+    premeds = _premed_items(sessions)
+    return [
+        RosterEntry(s, labs[s.pk], rems_status(s, treatments.get((s.patient_id, s.protocol_id))), premeds[s.pk])
+        for s in sessions
+    ]
+
+
+@dataclass
+class BoardRow:
+    chair: Chair
+    entries: list[RosterEntry]
+
+
+@dataclass
+class Board:
+    day: dt.date
+    opens: dt.datetime | None
+    closes: dt.datetime | None
+    rows: list[BoardRow]
+
+
+def day_board(*, day: dt.date) -> Board:
+    """Chairs as rows, the day's active and finished sessions on each."""
+    from scheduling.models import OpeningHours
+
+    tz = center_tz()
+    entries = roster(day=day)
+    by_chair = defaultdict(list)
+    for e in entries:
+        by_chair[e.session.chair_id].append(e)
+    hours = OpeningHours.objects.filter(weekday=day.weekday()).first()
+    opens = dt.datetime.combine(day, hours.opens, tzinfo=tz) if hours else None
+    closes = dt.datetime.combine(day, hours.closes, tzinfo=tz) if hours else None
+    rows = [BoardRow(c, by_chair.get(c.pk, [])) for c in Chair.objects.filter(active=True)]
+    return Board(day, opens, closes, rows)
+
+
+# --- availability ----------------------------------------------------------------------------------
+
+
+def availability(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    dose_number: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    limit: int = 10,
+    option: str = "standard",
+    series: bool = False,
+    length: int | None = None,
+    chair_id: int | None = None,
+    nurse_id: int | None = None,
+) -> list[engine.Slot]:
+    """Ranked free options for a dose (or, with series=True, the whole series from it)."""
+    specs = dose_rule_specs(protocol)
+    if series:
+        legs = engine.series_legs(specs, dose_number, option, length)
+    else:
+        rule = engine.rule_for(specs, dose_number, option)
+        legs = (engine.Leg(dose_number=dose_number, day_offset=0, timing=rule.timing),)
+    span = max(leg.day_offset for leg in legs)
+    world = load_world(date_from=date_from, date_to=date_to + dt.timedelta(days=span))
+    due = next_due_for(patient=patient, protocol=protocol)
+    target = due.due_date if due and due.dose_number == dose_number else None
+    request = engine.SlotRequest(
+        patient_id=patient.pk,
+        legs=tuple(legs),
+        required_skill=protocol.required_skill or None,
+        required_chair_kind=protocol.required_chair_kind or None,
+        date_from=date_from,
+        date_to=date_to,
+        target_date=target,
+        preferred_hour=patient.preferred_hour,
+        not_before=timezone.now(),
+        limit=limit,
+        chair_id=chair_id,
+        nurse_id=nurse_id,
+    )
+    return engine.find_slots(center=world.center, chairs=world.chairs, nurses=world.nurses,
+                             busy=world.busy, request=request)
+
+
+# --- due worklist -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DueItem:
+    patient: Patient
+    protocol: Protocol
+    dose_number: int
+    due_date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    earliest_date: dt.date | None
+    overdue_days: int
+
+
+def next_due_for(*, patient: Patient, protocol: Protocol, history=None):
+    """The next dose of a patient's protocol and when it is due, from doses given or booked."""
+    specs = dose_rule_specs(protocol)
+    if history is None:
+        tz = center_tz()
+        history = [
+            engine.GivenDose(n, s.astimezone(tz).date())
+            for n, s in InfusionSession.objects.filter(
+                patient=patient, protocol=protocol, status__in=HELD_STATUSES
+            ).order_by("dose_number", "start").values_list("dose_number", "start")
+        ]
+    return engine.next_due(specs, history, max_doses=max_doses(protocol, specs))
+
+
+def due_worklist(*, today: dt.date | None = None, horizon_days: int = 28) -> list[DueItem]:
+    """Patients due within the horizon (or overdue) for their next dose and not yet booked,
+    overdue first. A patient with a future booking for the protocol is not on the list."""
+    tz = center_tz()
+    today = today or timezone.now().astimezone(tz).date()
+    treatments = list(
+        PatientProtocol.objects.filter(active=True, protocol__active=True)
+        .select_related("patient", "protocol")
+        .prefetch_related(Prefetch("protocol__dose_rules", queryset=DoseRule.objects.order_by("from_dose")))
+    )
+    history = defaultdict(list)
+    booked_ahead = set()
+    now = timezone.now()
+    rows = InfusionSession.objects.filter(
+        patient_id__in={t.patient_id for t in treatments}, status__in=HELD_STATUSES
+    ).values_list("patient_id", "protocol_id", "dose_number", "start", "status")
+    for pid, prot, dose, start, status in rows:
+        history[(pid, prot)].append(engine.GivenDose(dose, start.astimezone(tz).date()))
+        if status in ACTIVE_STATUSES and start >= now:
+            booked_ahead.add((pid, prot))
+    items = []
+    for t in treatments:
+        key = (t.patient_id, t.protocol_id)
+        if key in booked_ahead:
+            continue
+        given = sorted(history[key], key=lambda g: g.dose_number)
+        specs = dose_rule_specs(t.protocol)
+        if not given and t.doses_before_center:
+            continue  # transferred patient with no dates here: the coordinator books by hand
+        due = engine.next_due(specs, given, max_doses=max_doses(t.protocol, specs))
+        if due is None:
+            continue
+        due_date = due.due_date or today
+        if due_date > today + dt.timedelta(days=horizon_days):
+            continue
+        items.append(DueItem(
+            patient=t.patient, protocol=t.protocol, dose_number=due.dose_number, due_date=due_date,
+            window_start=due.window_start or due_date, window_end=due.window_end or due_date,
+            earliest_date=due.earliest_date, overdue_days=max(0, (today - (due.window_end or due_date)).days),
+        ))
+    items.sort(key=lambda i: (-i.overdue_days, i.due_date, i.patient.last_name))
+    return items
+
+
+def patient_search(*, query: str, limit: int = 20) -> QuerySet[Patient]:
+    query = (query or "").strip()
+    qs = Patient.objects.all()
+    if not query:
+        return qs.none()
+    terms = query.split()
+    cond = Q(mrn__iexact=query)
+    name = Q()
+    for term in terms:
+        name &= Q(first_name__icontains=term) | Q(last_name__icontains=term)
+    return qs.filter(cond | name).order_by("last_name", "first_name")[:limit]

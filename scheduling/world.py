@@ -1,0 +1,179 @@
+"""Translate the clinic's rows into the engine's plain data, for a span of days.
+
+A fixed handful of queries whatever the number of sessions (center, hours, closures, chairs,
+nurses with shifts and time off, active sessions), so availability stays fast and flat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from scheduling import engine
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    CenterSettings,
+    Chair,
+    Closure,
+    DoseRule,
+    InfusionSession,
+    Nurse,
+    OpeningHours,
+    Protocol,
+)
+
+
+@dataclass
+class World:
+    center_row: CenterSettings
+    center: engine.Center
+    chairs: dict[int, engine.Chair]
+    nurses: dict[int, engine.Nurse]
+    busy: list[engine.BusySession]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.center_row.time_zone)
+
+
+def center_tz() -> ZoneInfo:
+    """The center's clock: opening hours, rosters and dose dates are read in it."""
+    return ZoneInfo(CenterSettings.load().time_zone)
+
+
+def local_dt(day: dt.date, clock: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, clock, tzinfo=tz)
+
+
+def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """[local midnight, next local midnight) of a center-local day, DST-correct."""
+    return local_dt(day, dt.time(0), tz), local_dt(day + dt.timedelta(days=1), dt.time(0), tz)
+
+
+def _days(first: dt.date, last: dt.date):
+    d = first
+    while d <= last:
+        yield d
+        d += dt.timedelta(days=1)
+
+
+def load_world(
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    exclude_session_ids: tuple[int, ...] = (),
+    chair_ids: tuple[int, ...] | None = None,
+    nurse_ids: tuple[int, ...] | None = None,
+    patient_id: int | None = None,
+) -> World:
+    """Everything the engine needs for center-local days date_from..date_to (inclusive).
+
+    chair_ids/nurse_ids/patient_id narrow the busy sessions loaded (a booking's re-check after
+    taking locks); by default every active session in the span is loaded.
+    """
+    center_row = CenterSettings.load()
+    tz = ZoneInfo(center_row.time_zone)
+    hours = {h.weekday: h for h in OpeningHours.objects.all()}
+    closed = set(
+        Closure.objects.filter(date__gte=date_from, date__lte=date_to).values_list("date", flat=True)
+    )
+    open_windows = []
+    for day in _days(date_from, date_to):
+        h = hours.get(day.weekday())
+        if h is None or day in closed:
+            continue
+        open_windows.append(engine.Interval(local_dt(day, h.opens, tz), local_dt(day, h.closes, tz)))
+
+    center = engine.Center(
+        time_zone=center_row.time_zone,
+        open_windows=tuple(open_windows),
+        turnover_minutes=center_row.turnover_minutes,
+        stagger_minutes=center_row.stagger_minutes,
+        slot_step_minutes=center_row.slot_step_minutes,
+    )
+    chairs = {
+        c.id: engine.Chair(id=c.id, name=c.name, kind=c.kind, features=frozenset(c.features or ()))
+        for c in Chair.objects.filter(active=True)
+    }
+    nurses = {}
+    for n in Nurse.objects.filter(active=True).prefetch_related("shifts", "time_off"):
+        off_days = set()
+        for off in n.time_off.all():
+            if off.end_date >= date_from and off.start_date <= date_to:
+                off_days.update(_days(max(off.start_date, date_from), min(off.end_date, date_to)))
+        shifts = []
+        by_weekday: dict[int, list] = {}
+        for s in n.shifts.all():
+            by_weekday.setdefault(s.weekday, []).append(s)
+        for day in _days(date_from, date_to):
+            if day in off_days or day in closed:
+                continue
+            for s in by_weekday.get(day.weekday(), ()):
+                shifts.append(engine.Interval(local_dt(day, s.start, tz), local_dt(day, s.end, tz)))
+        nurses[n.id] = engine.Nurse(
+            id=n.id,
+            name=n.name,
+            skills=frozenset(n.skills or ()),
+            max_concurrent=n.max_concurrent_patients,
+            shifts=tuple(sorted(shifts, key=lambda i: i.start)),
+        )
+
+    span_start = day_bounds(date_from, tz)[0] - dt.timedelta(days=1)
+    span_end = day_bounds(date_to, tz)[1] + dt.timedelta(days=1)
+    qs = InfusionSession.objects.filter(
+        status__in=ACTIVE_STATUSES, start__lt=span_end, chair_release_at__gt=span_start
+    ).exclude(id__in=exclude_session_ids)
+    if chair_ids is not None or nurse_ids is not None or patient_id is not None:
+        from django.db.models import Q
+
+        narrow = Q(pk__in=[])
+        if chair_ids:
+            narrow |= Q(chair_id__in=chair_ids)
+        if nurse_ids:
+            narrow |= Q(nurse_id__in=nurse_ids)
+        if patient_id is not None:
+            narrow |= Q(patient_id=patient_id)
+        qs = qs.filter(narrow)
+    busy = [
+        engine.BusySession(id=i, patient_id=p, chair_id=c, nurse_id=n, start=s, observation_end=o,
+                           chair_release_at=r)
+        for i, p, c, n, s, o, r in qs.values_list(
+            "id", "patient_id", "chair_id", "nurse_id", "start", "observation_end", "chair_release_at"
+        )
+    ]
+    return World(center_row, center, chairs, nurses, busy)
+
+
+def dose_rule_specs(protocol: Protocol) -> list[engine.DoseRuleSpec]:
+    """The protocol's dose rules as the engine's plain specs (uses a prefetch when present)."""
+    rules = protocol.dose_rules.all()
+    return [spec_from_rule(r) for r in rules]
+
+
+def spec_from_rule(r: DoseRule) -> engine.DoseRuleSpec:
+    return engine.DoseRuleSpec(
+        from_dose=r.from_dose,
+        to_dose=r.to_dose,
+        option=r.option,
+        timing=engine.DoseTiming(r.premed_lead_minutes, r.infusion_minutes, r.observation_minutes),
+        interval_days=r.interval_days,
+        interval_anchor=r.interval_anchor,
+        min_interval_days=r.min_interval_days,
+        window_early_days=r.window_early_days,
+        window_late_days=r.window_late_days,
+        joins_series=r.joins_series,
+        optional=r.optional,
+        dose_amount=float(r.dose_amount) if r.dose_amount is not None else None,
+    )
+
+
+def max_doses(protocol: Protocol, specs: list[engine.DoseRuleSpec]) -> int | None:
+    """Lifetime cap as a number of full doses (mitoxantrone 140 / 12 → 11), else None."""
+    if protocol.lifetime_cap is None:
+        return None
+    amounts = [s.dose_amount for s in specs if s.dose_amount]
+    if not amounts:
+        return None
+    return engine.max_doses_for_cap(float(Decimal(protocol.lifetime_cap)), max(amounts))
