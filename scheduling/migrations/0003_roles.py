@@ -1,43 +1,18 @@
-"""Staff roles as groups: front_desk books, nurse runs the day, manager configures."""
+"""Staff roles as groups (see scheduling.roles)."""
 
 from django.db import migrations
-
-ROLE_PERMS = {
-    "front_desk": {
-        "scheduling": ["view_chair", "view_nurse", "view_protocol", "view_doserule", "view_labrequirement",
-                       "view_infusionsession", "add_infusionsession", "change_infusionsession",
-                       "view_series", "add_series", "view_reminder", "view_closure", "view_openinghours"],
-        "patients": ["view_patient", "add_patient", "change_patient", "view_patientprotocol",
-                     "add_patientprotocol", "change_patientprotocol", "view_labresult"],
-    },
-    "nurse": {
-        "scheduling": ["view_chair", "view_nurse", "view_protocol", "view_doserule", "view_labrequirement",
-                       "view_infusionsession", "change_infusionsession", "view_reminder"],
-        "patients": ["view_patient", "view_patientprotocol", "view_labresult", "add_labresult",
-                     "change_labresult"],
-    },
-}
 
 
 def create_roles(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+    from scheduling.roles import ensure_roles
+
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    for role, perms in ROLE_PERMS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for app_label, codenames in perms.items():
-            group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-            )
-    manager, _ = Group.objects.get_or_create(name="manager")
-    manager.permissions.add(
-        *Permission.objects.filter(content_type__app_label__in=["scheduling", "patients", "authtoken"])
-    )
+    ensure_roles(apps)
 
 
 class Migration(migrations.Migration):

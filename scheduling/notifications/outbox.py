@@ -92,7 +92,7 @@ def cancel_reminders(session: InfusionSession, *, reason: str) -> int:
     """Cancel every reminder of a session that has not gone out."""
     return (
         Reminder.objects.filter(session=session, status__in=LIVE)
-        .exclude(kind__in=[ReminderKind.CANCELLATION, ReminderKind.RESCHEDULE])
+        .exclude(kind=ReminderKind.CANCELLATION)
         .update(status=ReminderStatus.CANCELLED, skip_reason=reason[:200], lease_until=None,
                 updated_at=timezone.now())
     )
