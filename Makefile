@@ -40,11 +40,11 @@ $(BIN)/python:
 # Runtime dependencies (make run) and dev/test extras (make test) are separate stamps, so a
 # first `make run` does not download Playwright, Hypothesis, ...
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q .
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed
