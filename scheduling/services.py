@@ -159,10 +159,15 @@ def _raise_for(violations: Sequence[engine.Violation]) -> None:
     raise SchedulingError(first.message, field=field)
 
 
-def _lock(patient: Patient, chair_ids, nurse_ids) -> None:
-    """Row locks in a fixed order (patient, chairs by id, nurses by id) so two bookings never
-    deadlock. SQLite ignores these; its IMMEDIATE transactions already serialize writers."""
-    Patient.objects.select_for_update().filter(pk=patient.pk).exists()
+def _lock_patient(patient: Patient) -> None:
+    """First lock of every write: the patient row. It serializes everything about one patient
+    (which dose is next, spacing, overlaps) before anything is checked. Then chairs, then
+    nurses, each by id: one global order, so two bookings never deadlock. SQLite ignores row
+    locks; its IMMEDIATE transactions already serialize writers."""
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+
+
+def _lock(chair_ids, nurse_ids) -> None:
     list(Chair.objects.select_for_update().filter(pk__in=sorted(chair_ids)).order_by("pk").values_list("pk"))
     list(Nurse.objects.select_for_update().filter(pk__in=sorted(nurse_ids)).order_by("pk").values_list("pk"))
 
@@ -188,7 +193,7 @@ def _place(*, patient, protocol, legs, first_start, chair, nurse, exclude_ids=()
     placements = result.placements
     chair_ids = {p.chair_id for p in placements}
     nurse_ids = {p.nurse_id for p in placements}
-    _lock(patient, chair_ids, nurse_ids)
+    _lock(chair_ids, nurse_ids)
     # Re-read under the locks: a booking that committed while we searched is now visible.
     fresh = load_world(date_from=d0, date_to=d1, exclude_session_ids=tuple(exclude_ids),
                        chair_ids=tuple(chair_ids), nurse_ids=tuple(nurse_ids), patient_id=patient.pk)
@@ -296,6 +301,7 @@ def book_session(
     _require_aware(start)
     _require_future(start)
     option = _resolve_option(patient, protocol, option)
+    _lock_patient(patient)
     specs = dose_rule_specs(protocol)
     _check_dose(patient, protocol, specs, dose_number)
     rule = engine.rule_for(specs, dose_number, option)
@@ -323,6 +329,7 @@ def book_series(
     _require_aware(start)
     _require_future(start)
     option = _resolve_option(patient, protocol, option)
+    _lock_patient(patient)
     specs = dose_rule_specs(protocol)
     first_dose = first_dose or expected_next_dose(patient, protocol)
     _check_dose(patient, protocol, specs, first_dose)
@@ -359,6 +366,7 @@ def reschedule(
     """Move a booked or confirmed session. Reminders are re-timed and the patient told."""
     _require_aware(start)
     _require_future(start)
+    _lock_patient(session.patient)
     session = InfusionSession.objects.select_for_update().select_related("protocol", "patient").get(pk=session.pk)
     if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
         raise InvalidTransition(f"A {session.get_status_display().lower()} session cannot be moved.")
