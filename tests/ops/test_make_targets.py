@@ -15,8 +15,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU 
 
 
 def clean_env(**overrides) -> dict:
-    # Under `make test`, MAKEFLAGS carries the outer command line (PYTEST_ARGS=..., -n, ...).
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    # Under `make test`, MAKEFLAGS and the exported command-line variables (PYTEST_ARGS=...,
+    # RUFF=..., PORT=...) of the outer make would leak into the make we inspect.
+    leaked = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS", "RUFF", "PORT", "PG_URL", "PYTHON")
+    env = {k: v for k, v in os.environ.items() if k not in leaked}
     env.update(overrides)
     return env
 
