@@ -1,0 +1,480 @@
+"""Availability search: ranked slots for a single dose or a multi-leg series.
+
+Candidates
+----------
+First-leg starts are generated every ``center.slot_step_minutes`` from the opening of each
+open window whose local date is in [date_from, date_to], never before ``not_before``, and
+only where ``observation_end <= close``. Every further leg starts on
+``first local date + leg.day_offset`` at the SAME LOCAL CLOCK TIME (built with zoneinfo, so a
+series crossing a DST change keeps 09:00 local). Every leg independently takes any valid
+chair and nurse; the unit is offered only if every leg is placed, legs of one unit included
+in each other's checks.
+
+Choice per start (deterministic)
+--------------------------------
+- chair: best fit, i.e. the eligible free chair whose free gap around the session is the
+  smallest (least fragmentation), then least idle time before the start, then lowest id;
+- nurse: the valid nurse with the fewest session starts that local day, then lowest id.
+
+Score (lower is better) = sum of ``score_parts``
+------------------------------------------------
+- ``days_from_target`` = 10 x |first-leg local date - target_date| (target_date defaults to
+  date_from). One day always outweighs all other parts together (they sum to < 10).
+- ``preferred_time``   = 0.25 x |local start hour (fractional) - preferred_hour| (0 if none).
+- ``peak_load``        = 2 x mean fraction of the center's chairs already busy over the
+  first leg's [start, observation_end) sampled at the slot step (avoid the midday peak).
+- ``nurse_load``       = (n - mean) / (mean + 1), clamped to [-1, 1], where n = chosen
+  nurse's session starts that day and mean = mean over the eligible nurses that day.
+
+Ties: earlier start, then lower first-leg chair id. The top ``request.limit`` are returned.
+
+Performance: busy sessions are indexed (sorted lists + bisect, epoch seconds); first-leg
+candidates come from walking each chair's free gaps per window (work ~ sessions + feasible
+starts), and candidates are evaluated in order of a lower bound of their score
+(branch and bound), so nurse/patient checks run only for the few starts that can make the top
+``limit``. Pass a prebuilt :class:`BusyIndex` as ``busy`` to reuse it across calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from .constraints import BusyIndex, Context, Pending, from_ts, pending_of, ts
+from .timeline import build_timeline, session_minutes
+from .types import BusySession, Center, Chair, Leg, Nurse, Placement, Slot, SlotRequest, Violation
+
+W_DAYS = 10.0
+W_PREF = 0.25
+W_PEAK = 2.0
+W_NURSE = 1.0
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    """Result of placing a unit at an explicit start: placements when ok, else violations."""
+
+    placements: tuple[Placement, ...] = ()
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and bool(self.placements)
+
+
+def _local_day_bounds(d: date, tz) -> tuple[int, int]:
+    a = datetime.combine(d, time(0), tzinfo=tz)
+    b = datetime.combine(d + timedelta(days=1), time(0), tzinfo=tz)
+    return ts(a), ts(b)
+
+
+def _leg_start(first_local: datetime, day_offset: int, tz) -> datetime:
+    """Same local clock time `day_offset` days after the first leg's local date."""
+    d = first_local.date() + timedelta(days=day_offset)
+    local = datetime.combine(d, first_local.timetz().replace(tzinfo=None), tzinfo=tz)
+    # normalise (a non-existent wall time in a spring-forward gap is shifted by the round trip)
+    return from_ts(ts(local), tz)
+
+
+class _Planner:
+    def __init__(self, ctx: Context, required_skill, required_kind, chair_id=None, nurse_id=None):
+        self.ctx = ctx
+        self.kind = required_kind
+        self.skill = required_skill
+        self.chair_ids = sorted(
+            c.id
+            for c in ctx.chairs.values()
+            if (required_kind is None or c.kind == required_kind)
+            and (chair_id is None or c.id == chair_id)
+        )
+        self.nurse_list = sorted(
+            (
+                n
+                for n in ctx.nurses.values()
+                if (required_skill is None or required_skill in n.skills)
+                and (nurse_id is None or n.id == nurse_id)
+            ),
+            key=lambda n: n.id,
+        )
+        self._day_counts: dict[date, dict[int, int]] = {}
+
+    def day_counts(self, d: date) -> dict[int, int]:
+        c = self._day_counts.get(d)
+        if c is None:
+            a, b = _local_day_bounds(d, self.ctx.tz)
+            c = {}
+            for n in self.nurse_list:
+                t = self.ctx.index.nurse.get(n.id)
+                c[n.id] = t.count_starts(a, b) if t is not None else 0
+            self._day_counts[d] = c
+        return c
+
+    def nurse_part(self, d: date, nurse_id: int) -> float:
+        c = self.day_counts(d)
+        mean = sum(c.values()) / len(c) if c else 0.0
+        v = (c[nurse_id] - mean) / (mean + 1.0)
+        return W_NURSE * max(-1.0, min(1.0, v))
+
+    def min_nurse_part(self, d: date) -> float:
+        c = self.day_counts(d)
+        return min((self.nurse_part(d, n) for n in c), default=0.0)
+
+    def pick_nurse(self, d: date, s: int, e: int, extra=()):
+        c = self.day_counts(d)
+        for n in sorted(self.nurse_list, key=lambda n: (c[n.id], n.id)):
+            if self.ctx.nurse_ok(n, s, e, extra):
+                return n
+        return None
+
+    def chair_key(self, cid: int, s: int, r: int):
+        t = self.ctx.index.chair.get(cid)
+        if t is None:
+            return (1 << 62, 1 << 62, cid)
+        pe = t.prev_end(s)
+        ns = t.next_start(r)
+        before = s - pe if pe > -(1 << 61) else 1 << 40
+        after = ns - r if ns is not None else 1 << 40
+        return (before + after, before, cid)
+
+    def pick_chair(self, s: int, r: int, extra=()):
+        idx = self.ctx.index
+        best = None
+        for cid in self.chair_ids:
+            if idx.chair_clash(cid, s, r, extra) is None:
+                k = self.chair_key(cid, s, r)
+                if best is None or k < best:
+                    best = k
+        return None if best is None else best[2]
+
+    def place_leg(
+        self,
+        patient_id: int,
+        leg: Leg,
+        start: datetime,
+        extra: list[Pending],
+        chair_id: int | None = None,
+    ):
+        """Place one leg at `start`; returns (Placement, None) or (None, violations)."""
+        ctx = self.ctx
+        tl = build_timeline(start, leg.timing, ctx.center.turnover_minutes)
+        s, e, r = ts(tl.start), ts(tl.observation_end), ts(tl.chair_release_at)
+        viol: list[Violation] = []
+        if not ctx.windows.contains(s, e):
+            viol.append(
+                Violation(
+                    "hours",
+                    f"Dose {leg.dose_number} at {ctx.fmt(s)}-{from_ts(e, ctx.tz):%H:%M} "
+                    f"is not inside one opening window.",
+                    None,
+                )
+            )
+        lab = ctx.index.patient_clash(patient_id, s, e, extra)
+        if lab is not None:
+            from .constraints import describe
+
+            viol.append(
+                Violation(
+                    "patient",
+                    f"Patient {patient_id} is already in {describe(lab, ctx.tz)} at {ctx.fmt(s)}.",
+                    f"patient:{patient_id}",
+                )
+            )
+        if viol:
+            return None, viol
+        cid = chair_id if chair_id is not None else self.pick_chair(s, r, extra)
+        if cid is None:
+            return None, self._no_chair(s, r, extra)
+        d = from_ts(s, ctx.tz).date()
+        nurse = self.pick_nurse(d, s, e, extra)
+        if nurse is None:
+            return None, self._no_nurse(s, e, extra)
+        return Placement(leg.dose_number, cid, nurse.id, tl), None
+
+    def _no_chair(self, s, r, extra) -> list[Violation]:
+        ctx = self.ctx
+        if len(self.chair_ids) == 1:
+            return ctx.chair_violations(self.chair_ids[0], s, r, self.kind, extra) or [
+                Violation("chair", "Chair not available.", f"chair:{self.chair_ids[0]}")
+            ]
+        if not self.chair_ids:
+            return [Violation("chair_kind", f"No active chair of kind '{self.kind}'.", None)]
+        return [
+            Violation(
+                "chair",
+                f"All {len(self.chair_ids)} eligible chairs are busy at "
+                f"{ctx.fmt(s)}-{from_ts(r, ctx.tz):%H:%M} (turnover included).",
+                None,
+            )
+        ]
+
+    def _no_nurse(self, s, e, extra) -> list[Violation]:
+        ctx = self.ctx
+        if not self.nurse_list:
+            return [Violation("skill", f"No nurse has the required skill '{self.skill}'.", None)]
+        out: list[Violation] = []
+        for n in self.nurse_list:
+            out += ctx.nurse_violations(n.id, s, e, self.skill, extra)
+        return out
+
+    def place_rest(self, patient_id: int, legs, first: Placement) -> tuple[Placement, ...] | None:
+        tz = self.ctx.tz
+        first_local = first.timeline.start.astimezone(tz)
+        placed = [first]
+        extra = [pending_of(patient_id, first)]
+        for leg in legs[1:]:
+            st = _leg_start(first_local, leg.day_offset, tz)
+            p, _ = self.place_leg(patient_id, leg, st, extra)
+            if p is None:
+                return None
+            placed.append(p)
+            extra.append(pending_of(patient_id, p))
+        return tuple(placed)
+
+
+def find_slots(
+    *,
+    center: Center,
+    chairs: dict[int, Chair],
+    nurses: dict[int, Nurse],
+    busy,
+    request: SlotRequest,
+) -> list[Slot]:
+    """Ranked valid slots for `request` (see module docstring for the score)."""
+    if not request.legs:
+        return []
+    index = busy if isinstance(busy, BusyIndex) else BusyIndex(busy)
+    ctx = Context(center, chairs, nurses, index)
+    tz = ctx.tz
+    pl = _Planner(
+        ctx, request.required_skill, request.required_chair_kind, request.chair_id, request.nurse_id
+    )
+    if not pl.chair_ids or not pl.nurse_list:
+        return []
+    leg0 = request.legs[0]
+    od = session_minutes(leg0.timing) * 60
+    cd = od + ctx.turnover
+    step = max(1, center.slot_step_minutes) * 60
+    nb = ts(request.not_before) if request.not_before is not None else None
+    target = request.target_date or request.date_from
+    n_all_chairs = max(1, len(chairs))
+    pref = request.preferred_hour
+
+    cands: list[tuple[float, int, int, float, float, float, date]] = []
+    win_starts, win_ends = ctx.windows.starts, ctx.windows.ends
+    min_np_cache: dict[date, float] = {}
+    for o, c in zip(win_starts, win_ends, strict=True):
+        d = from_ts(o, tz).date()
+        if d < request.date_from or d > request.date_to:
+            continue
+        kmax = (c - od - o) // step
+        if kmax < 0:
+            continue
+        kmin = 0
+        if nb is not None and nb > o:
+            kmin = -((o - nb) // step)  # ceil
+        if kmin > kmax:
+            continue
+        smax = o + kmax * step
+        # best chair per grid index from each chair's free gaps
+        best: dict[int, tuple] = {}
+        s_lo = o + kmin * step
+        for cid in pl.chair_ids:
+            t = index.chair.get(cid)
+            gaps_from = s_lo
+            segs = []
+            if t is not None:
+                for j in t.overlapping(s_lo, smax + cd):
+                    segs.append((t.starts[j], t.ends[j]))
+            prev = o if t is None else max(o, t.prev_end(s_lo))
+            segs.append((1 << 62, 1 << 62))
+            for a, b in segs:
+                lo_s = max(prev, gaps_from)
+                hi_s = min(a - cd, smax)
+                if hi_s >= lo_s:
+                    k0 = -((o - lo_s) // step)
+                    k1 = (hi_s - o) // step
+                    gap_end = min(a, c + ctx.turnover)
+                    for k in range(k0, k1 + 1):
+                        s = o + k * step
+                        before = s - prev
+                        after = max(0, gap_end - (s + cd))
+                        key = (before + after, before, cid)
+                        cur = best.get(k)
+                        if cur is None or key < cur:
+                            best[k] = key
+                if b > prev:
+                    prev = b
+        if not best:
+            continue
+        # occupancy at the grid points of this window, prefix sums
+        npts = (c - o) // step + 1
+        pre = [0]
+        acc = 0
+        for i in range(npts):
+            acc += index.occupancy(o + i * step)
+            pre.append(acc)
+        span = max(1, -(-od // step))
+        days_part = W_DAYS * abs((d - target).days)
+        mnp = min_np_cache.get(d)
+        if mnp is None:
+            mnp = min_np_cache[d] = pl.min_nurse_part(d)
+        o_local = from_ts(o, tz)
+        o_hour = o_local.hour + o_local.minute / 60
+        for k, key in best.items():
+            s = o + k * step
+            hi = min(npts, k + span)
+            peak = W_PEAK * (pre[hi] - pre[k]) / (hi - k) / n_all_chairs
+            pref_part = 0.0 if pref is None else W_PREF * abs(o_hour + k * step / 3600 - pref)
+            lb = days_part + pref_part + peak + mnp
+            cands.append((lb, s, key[2], days_part, pref_part, peak, d))
+
+    cands.sort(key=lambda x: (x[0], x[1], x[2]))
+    limit = max(0, request.limit)
+    results: list[Slot] = []
+    kth = None
+    for lb, s, cid, days_part, pref_part, peak, d in cands:
+        if limit == 0:
+            break
+        if kth is not None and lb > kth + 1e-9:
+            break
+        e = s + od
+        if index.patient_clash(request.patient_id, s, e) is not None:
+            continue
+        nurse = pl.pick_nurse(d, s, e)
+        if nurse is None:
+            continue
+        start_dt = from_ts(s, tz)
+        tl = build_timeline(start_dt, leg0.timing, center.turnover_minutes)
+        first = Placement(leg0.dose_number, cid, nurse.id, tl)
+        if len(request.legs) > 1:
+            placements = pl.place_rest(request.patient_id, request.legs, first)
+            if placements is None:
+                continue
+        else:
+            placements = (first,)
+        np_ = pl.nurse_part(d, nurse.id)
+        parts = {
+            "days_from_target": round(days_part, 6),
+            "preferred_time": round(pref_part, 6),
+            "peak_load": round(peak, 6),
+            "nurse_load": round(np_, 6),
+        }
+        score = round(days_part + pref_part + peak + np_, 6)
+        results.append(Slot(start_dt, placements, score, parts))
+        if len(results) >= limit:
+            results.sort(key=lambda x: (x.score, x.start, x.placements[0].chair_id))
+            del results[limit:]
+            kth = results[-1].score
+    results.sort(key=lambda x: (x.score, x.start, x.placements[0].chair_id))
+    return results[:limit]
+
+
+def check_unit(
+    *,
+    center: Center,
+    chairs: dict[int, Chair],
+    nurses: dict[int, Nurse],
+    busy,
+    patient_id: int,
+    placements,
+    required_skill: str | None,
+    required_chair_kind: str | None,
+) -> list[Violation]:
+    """All violations of an explicit unit (one or more placements), legs checked against
+    the busy sessions and against each other. [] means valid."""
+    index = busy if isinstance(busy, BusyIndex) else BusyIndex(busy)
+    ctx = Context(center, chairs, nurses, index)
+    out: list[Violation] = []
+    extra: list[Pending] = []
+    for p in placements:
+        out += ctx.placement_violations(patient_id, p, required_skill, required_chair_kind, extra)
+        extra.append(pending_of(patient_id, p))
+    return out
+
+
+validate_unit = check_unit
+explain = check_unit
+
+
+def place_unit(
+    *,
+    center: Center,
+    chairs: dict[int, Chair],
+    nurses: dict[int, Nurse],
+    busy,
+    patient_id: int,
+    legs,
+    first_start: datetime,
+    required_skill: str | None,
+    required_chair_kind: str | None,
+    chair_id: int | None = None,
+    nurse_id: int | None = None,
+) -> PlaceResult:
+    """Place `legs` with the first at `first_start` (later legs at the same local clock time),
+    choosing chairs/nurses (restricted by chair_id / nurse_id if given, for every leg).
+    Returns PlaceResult(placements) or PlaceResult(violations=why not)."""
+    index = busy if isinstance(busy, BusyIndex) else BusyIndex(busy)
+    ctx = Context(center, chairs, nurses, index)
+    pl = _Planner(ctx, required_skill, required_chair_kind, None, nurse_id)
+    if chair_id is not None:
+        v = []
+        if chair_id not in chairs:
+            v = [
+                Violation("chair", f"Chair {chair_id} is unknown or inactive.", f"chair:{chair_id}")
+            ]
+        elif required_chair_kind is not None and chairs[chair_id].kind != required_chair_kind:
+            v = ctx.chair_violations(chair_id, 0, 0, required_chair_kind)
+        if v:
+            return PlaceResult((), v)
+        pl.chair_ids = [chair_id]
+    if nurse_id is not None and not pl.nurse_list:
+        if nurse_id not in nurses:
+            return PlaceResult(
+                (),
+                [
+                    Violation(
+                        "nurse_shift",
+                        f"Nurse {nurse_id} is unknown or inactive.",
+                        f"nurse:{nurse_id}",
+                    )
+                ],
+            )
+        n = nurses[nurse_id]
+        return PlaceResult(
+            (),
+            [
+                Violation(
+                    "skill",
+                    f"Nurse {n.name} (#{n.id}) lacks the required skill '{required_skill}'.",
+                    f"nurse:{nurse_id}",
+                )
+            ],
+        )
+    tz = ctx.tz
+    first_local = first_start.astimezone(tz)
+    placed: list[Placement] = []
+    extra: list[Pending] = []
+    for leg in legs:
+        st = _leg_start(first_local, leg.day_offset, tz)
+        p, viol = pl.place_leg(patient_id, leg, st, extra)
+        if p is None:
+            return PlaceResult((), viol)
+        placed.append(p)
+        extra.append(pending_of(patient_id, p))
+    return PlaceResult(tuple(placed), [])
+
+
+def busy_from_placements(placements, patient_id: int, first_id: int) -> list[BusySession]:
+    """BusySession rows for placements (used by tests, the bench and optimistic callers)."""
+    return [
+        BusySession(
+            first_id + i,
+            patient_id,
+            p.chair_id,
+            p.nurse_id,
+            p.timeline.start,
+            p.timeline.observation_end,
+            p.timeline.chair_release_at,
+        )
+        for i, p in enumerate(placements)
+    ]
