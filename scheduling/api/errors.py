@@ -1,7 +1,13 @@
-"""One place that turns domain errors into HTTP answers (409 conflict, 400 invalid)."""
+"""One place that turns domain errors into HTTP answers (409 conflict, 400 invalid).
+
+Every 400 has the shape `{field: [messages]}` (DESIGN §8): a malformed JSON body or a
+validation error not tied to a field lands under `non_field_errors`.
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,4 +25,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, ParseError):
+        return Response({"non_field_errors": [str(exc.detail)]}, status=status.HTTP_400_BAD_REQUEST)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, DrfValidationError) and not isinstance(response.data, dict):
+        response.data = {"non_field_errors": response.data}
+    return response

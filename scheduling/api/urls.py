@@ -1,7 +1,31 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from scheduling.api.views import availability, catalogue, day, patients, sessions
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("protocols/", catalogue.ProtocolListApi.as_view(), name="api-protocols"),
+    path("chairs/", catalogue.ChairListApi.as_view(), name="api-chairs"),
+    path("nurses/", catalogue.NurseListApi.as_view(), name="api-nurses"),
+    path("patients/", patients.PatientListApi.as_view(), name="api-patients"),
+    path("patients/<int:patient_id>/", patients.PatientDetailApi.as_view(), name="api-patient"),
+    path("patients/<int:patient_id>/checklist/", patients.PatientChecklistApi.as_view(),
+         name="api-patient-checklist"),
+    path("availability/", availability.AvailabilityApi.as_view(), name="api-availability"),
+    path("sessions/", sessions.SessionListApi.as_view(), name="api-sessions"),
+    path("sessions/<int:session_id>/", sessions.SessionDetailApi.as_view(), name="api-session"),
+    path("sessions/<int:session_id>/reschedule/", sessions.RescheduleApi.as_view(), name="api-session-reschedule"),
+    path("sessions/<int:session_id>/cancel/", sessions.CancelApi.as_view(), name="api-session-cancel"),
+    path("sessions/<int:session_id>/confirm/", sessions.ConfirmApi.as_view(), name="api-session-confirm"),
+    path("sessions/<int:session_id>/check-in/", sessions.CheckInApi.as_view(), name="api-session-check-in"),
+    path("sessions/<int:session_id>/start/", sessions.StartApi.as_view(), name="api-session-start"),
+    path("sessions/<int:session_id>/complete/", sessions.CompleteApi.as_view(), name="api-session-complete"),
+    path("sessions/<int:session_id>/no-show/", sessions.NoShowApi.as_view(), name="api-session-no-show"),
+    path("sessions/<int:session_id>/rems-check/", sessions.RemsCheckApi.as_view(),
+         name="api-session-rems-check"),
+    path("series/", sessions.SeriesCreateApi.as_view(), name="api-series"),
+    path("roster/", day.RosterApi.as_view(), name="api-roster"),
+    path("due/", day.DueApi.as_view(), name="api-due"),
 ]

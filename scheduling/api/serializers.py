@@ -1,0 +1,94 @@
+"""Output shapes shared by several endpoints (DESIGN §8: field names are the contract).
+
+Datetimes are rendered in the center's zone with their offset (DRF's iso-8601 format)."""
+
+from rest_framework import serializers
+
+
+class PhaseTimesMixin(serializers.Serializer):
+    start = serializers.DateTimeField()
+    premed_start = serializers.DateTimeField()
+    infusion_start = serializers.DateTimeField()
+    infusion_end = serializers.DateTimeField()
+    observation_end = serializers.DateTimeField()
+    chair_release_at = serializers.DateTimeField()
+
+
+class SessionOutputSerializer(PhaseTimesMixin):
+    """One infusion session. Expects patient, protocol, chair and nurse select_related."""
+
+    class Meta:
+        ref_name = "Session"
+
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    patient_name = serializers.CharField(source="patient.full_name")
+    mrn = serializers.CharField(source="patient.mrn")
+    protocol = serializers.CharField(source="protocol.code")
+    protocol_name = serializers.CharField(source="protocol.brand_name")
+    dose_number = serializers.IntegerField()
+    option = serializers.CharField()
+    status = serializers.CharField()
+    series = serializers.IntegerField(source="series_id", allow_null=True)
+    chair = serializers.IntegerField(source="chair_id")
+    chair_name = serializers.CharField(source="chair.name")
+    nurse = serializers.IntegerField(source="nurse_id", allow_null=True)
+    nurse_name = serializers.CharField(source="nurse.name", allow_null=True)
+    override_reason = serializers.CharField()
+    cancel_reason = serializers.CharField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    rems_checked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ChecklistItem"
+
+    test_code = serializers.CharField()
+    test_name = serializers.CharField()
+    gate = serializers.CharField()
+    status = serializers.ChoiceField(choices=["green", "amber", "red"])
+    message = serializers.CharField()
+    last_collected = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+    needed_by = serializers.DateField(allow_null=True)
+
+
+class ChecklistSerializer(serializers.Serializer):
+    """patients.readiness.Checklist: the worst item's colour and every item."""
+
+    class Meta:
+        ref_name = "LabReadiness"
+
+    status = serializers.ChoiceField(choices=["green", "amber", "red"])
+    items = ChecklistItemSerializer(many=True)
+
+
+class ConflictSerializer(serializers.Serializer):
+    """409 body: what clashed, named (resource like `chair:3` or `patient:7`)."""
+
+    class Meta:
+        ref_name = "Conflict"
+
+    code = serializers.CharField(default="conflict")
+    detail = serializers.CharField()
+    conflicts = serializers.ListField(child=serializers.DictField())
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """400 body: `{field: [messages]}`; errors not tied to one field are under non_field_errors."""
+
+    class Meta:
+        ref_name = "FieldErrors"
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Detail"
+
+    detail = serializers.CharField()

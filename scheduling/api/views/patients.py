@@ -1,0 +1,188 @@
+"""Patients: list/search, create (front desk), detail, and a session's lab checklist."""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from patients.models import Patient, PatientProtocol, PreferredChannel, normalize_mobile
+from scheduling import selectors
+from scheduling.api.permissions import BOOKERS
+from scheduling.api.serializers import ChecklistItemSerializer
+from scheduling.api.views.base import ClinicView, paged, responses
+from scheduling.models import ACTIVE_STATUSES, InfusionSession
+
+
+def _patients():
+    return Patient.objects.prefetch_related(
+        Prefetch("treatments", queryset=PatientProtocol.objects.filter(active=True).select_related("protocol"))
+    )
+
+
+class PatientOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    mrn = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    email = serializers.EmailField()
+    mobile = serializers.CharField(help_text="E.164")
+    preferred_channel = serializers.CharField()
+    email_consent = serializers.BooleanField()
+    sms_consent = serializers.BooleanField()
+    sms_opted_out = serializers.SerializerMethodField()
+    email_opted_out = serializers.BooleanField()
+    time_zone = serializers.CharField()
+    language = serializers.CharField()
+    preferred_hour = serializers.IntegerField(allow_null=True)
+    protocols = serializers.SerializerMethodField(help_text="Codes of the protocols the patient is on.")
+
+    class Meta:
+        ref_name = "Patient"
+
+    def get_sms_opted_out(self, obj) -> bool:
+        return obj.sms_opted_out_at is not None
+
+    def get_protocols(self, obj) -> list[str]:
+        return [t.protocol.code for t in obj.treatments.all()]
+
+
+class PatientListApi(ClinicView):
+    write_roles = BOOKERS
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, help_text="MRN (exact) or name words.")
+
+    class InputSerializer(serializers.Serializer):
+        mrn = serializers.CharField(max_length=32)
+        first_name = serializers.CharField(max_length=80)
+        last_name = serializers.CharField(max_length=80)
+        date_of_birth = serializers.DateField()
+        email = serializers.EmailField(required=False, allow_blank=True, default="")
+        mobile = serializers.CharField(required=False, allow_blank=True, default="",
+                                       help_text="Any common form; stored as E.164.")
+        preferred_channel = serializers.ChoiceField(choices=PreferredChannel.choices, default="both")
+        email_consent = serializers.BooleanField(default=True)
+        sms_consent = serializers.BooleanField(default=True)
+        time_zone = serializers.CharField(max_length=64, required=False)
+        language = serializers.CharField(max_length=8, default="en")
+        preferred_hour = serializers.IntegerField(min_value=0, max_value=23, required=False, allow_null=True)
+        notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+        class Meta:
+            ref_name = "PatientIn"
+
+        def validate_mrn(self, value):
+            value = value.strip()
+            if Patient.objects.filter(mrn=value).exists():
+                raise serializers.ValidationError("A patient with this MRN already exists.")
+            return value
+
+        def validate_mobile(self, value):
+            try:
+                return normalize_mobile(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+
+        def validate_date_of_birth(self, value):
+            if value > timezone.localdate():
+                raise serializers.ValidationError("The date of birth is in the future.")
+            return value
+
+        def validate_time_zone(self, value):
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise serializers.ValidationError(f"Unknown time zone {value!r}.") from exc
+            return value
+
+    @extend_schema(operation_id="patients_list", parameters=[FilterSerializer],
+                   responses=responses({200: paged(PatientOutputSerializer, "Patient")}))
+    def get(self, request):
+        """Patients by name; `?q=` searches MRN and names."""
+        q = self.query(self.FilterSerializer).get("q")
+        patients = _patients()
+        if q:
+            patients = patients.filter(pk__in=selectors.patient_search(query=q, limit=200).values("pk"))
+        return self.paginate(patients.order_by("last_name", "first_name", "pk"), PatientOutputSerializer)
+
+    @extend_schema(operation_id="patients_create", request=InputSerializer,
+                   responses=responses({201: PatientOutputSerializer}))
+    def post(self, request):
+        """Register a patient. A duplicate MRN is a 400 on `mrn`."""
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = Patient(**serializer.validated_data)
+        try:
+            patient.full_clean()
+            with transaction.atomic():
+                patient.save(force_insert=True)
+        except IntegrityError as exc:  # two desks registering the same MRN at once
+            raise serializers.ValidationError({"mrn": ["A patient with this MRN already exists."]}) from exc
+        patient = _patients().get(pk=patient.pk)
+        return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailApi(ClinicView):
+    @extend_schema(operation_id="patients_retrieve",
+                   responses=responses({200: PatientOutputSerializer}, bad=False, not_found=True))
+    def get(self, request, patient_id: int):
+        """One patient with contact preferences and protocols."""
+        return Response(PatientOutputSerializer(get_object_or_404(_patients(), pk=patient_id)).data)
+
+
+class PatientChecklistApi(ClinicView):
+    class FilterSerializer(serializers.Serializer):
+        session = serializers.IntegerField(
+            min_value=1, required=False,
+            help_text="Session id; defaults to the patient's next booked session.",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        patient = serializers.IntegerField()
+        session = serializers.IntegerField()
+        protocol = serializers.CharField()
+        dose_number = serializers.IntegerField()
+        start = serializers.DateTimeField()
+        status = serializers.ChoiceField(choices=["green", "amber", "red"])
+        items = ChecklistItemSerializer(many=True)
+        missing = serializers.ListField(child=serializers.CharField(), help_text="Test codes not green.")
+
+        class Meta:
+            ref_name = "PatientChecklist"
+
+    @extend_schema(operation_id="patients_checklist", parameters=[FilterSerializer],
+                   responses=responses({200: OutputSerializer}, not_found=True))
+    def get(self, request, patient_id: int):
+        """Which labs the session needs, and which are in, pending, missing or expiring."""
+        patient = get_object_or_404(Patient, pk=patient_id)
+        session_id = self.query(self.FilterSerializer).get("session")
+        sessions = InfusionSession.objects.select_related("protocol").filter(patient=patient)
+        if session_id is not None:
+            session = sessions.filter(pk=session_id).first()
+            if session is None:
+                raise serializers.ValidationError({"session": ["This patient has no such session."]})
+        else:
+            session = sessions.filter(status__in=ACTIVE_STATUSES, start__gte=timezone.now()).order_by("start").first()
+            if session is None:
+                raise serializers.ValidationError(
+                    {"session": ["The patient has no upcoming session; give ?session=<id>."]}
+                )
+        checklist = selectors.lab_checklist(session=session)
+        data = {
+            "patient": patient.pk,
+            "session": session.pk,
+            "protocol": session.protocol.code,
+            "dose_number": session.dose_number,
+            "start": session.start,
+            "status": checklist.status,
+            "items": checklist.items,
+            "missing": [i.test_code for i in checklist.missing],
+        }
+        return Response(self.OutputSerializer(data).data)
