@@ -104,3 +104,18 @@ def test_nurse_starts_one_patient_per_stagger_window(clinic, clinic_day, make_pa
     with pytest.raises(services.BookingConflict):
         services.book_session(patient=make_patient(), protocol=ocrevus, dose_number=1,
                               start=at(clinic_day, 9, 5), nurse=nurse)
+
+
+def test_nurse_on_time_off_is_not_booked(clinic, clinic_day, make_patient):
+    from scheduling.exceptions import SchedulingError
+    from scheduling.models import NurseTimeOff
+
+    nurse = clinic["nurses"][1]  # the only natalizumab-REMS nurse
+    NurseTimeOff.objects.create(nurse=nurse, start_date=clinic_day, end_date=clinic_day, reason="Leave")
+    with pytest.raises((SchedulingError, services.BookingConflict)):
+        services.book_session(patient=make_patient(), protocol=clinic["protocols"]["natalizumab"],
+                              dose_number=1, start=at(clinic_day, 9))
+    assert not InfusionSession.objects.exists()
+    next_day = services.book_session(patient=make_patient(), protocol=clinic["protocols"]["natalizumab"],
+                                     dose_number=1, start=at(clinic_day + dt.timedelta(days=1), 9))
+    assert next_day.nurse == nurse
