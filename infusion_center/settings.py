@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "scheduling.middleware.IdleSessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -198,3 +199,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Reminders (owned by notifications) ---
+# A claimed reminder belongs to one send task until its lease ends; a worker that dies leaves it
+# to be re-claimed by the next dispatch run after that. Longer than queue wait + one send.
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
+# Attempts (claims) before a reminder is marked failed for good.
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+# Transient failure n waits base * 2**(n-1) seconds (capped, with +-25 % jitter) before retrying.
+REMINDER_RETRY_BASE_SECONDS = env.float("REMINDER_RETRY_BASE_SECONDS", default=60.0)
+REMINDER_RETRY_MAX_SECONDS = env.float("REMINDER_RETRY_MAX_SECONDS", default=3600.0)
+# Rows claimed per transaction; one dispatch run loops until nothing is due or its budget ends.
+REMINDER_CLAIM_BATCH = env.int("REMINDER_CLAIM_BATCH", default=500)
+REMINDER_DISPATCH_BUDGET_SECONDS = env.float("REMINDER_DISPATCH_BUDGET_SECONDS", default=45.0)
+# Name texts are signed with; blank = the center name without diagnosis words ("MS").
+SMS_SENDER_NAME = env.str("SMS_SENDER_NAME", default="")
+# Inbound SMS webhook checks the Twilio signature (X-Twilio-Signature, TWILIO_AUTH_TOKEN).
+SMS_WEBHOOK_VALIDATE = env.bool("SMS_WEBHOOK_VALIDATE", default=True)
+# --- end Reminders ---

@@ -109,8 +109,15 @@ def retime_reminders(session: InfusionSession, *, center: CenterSettings | None 
 
 
 def queue_notice(session: InfusionSession, kind: str) -> list[Reminder]:
-    """A cancellation or move notice, due now, on every channel the patient allows."""
+    """A cancellation or move notice, due now, on every channel the patient allows. Quiet
+    hours still apply at dispatch; the daily text cap does not. A second move before the
+    first notice went out replaces it: the patient hears about the final time once."""
     now = timezone.now()
+    if kind == ReminderKind.RESCHEDULE:
+        Reminder.objects.filter(session=session, kind=kind, status__in=LIVE).update(
+            status=ReminderStatus.CANCELLED, skip_reason="superseded by a later move",
+            lease_until=None, updated_at=now,
+        )
     rows = [Reminder(session=session, kind=kind, channel=ch, due_at=now)
             for ch in _channels_for(session.patient, kind)]
     return Reminder.objects.bulk_create(rows)

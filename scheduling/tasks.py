@@ -1,0 +1,81 @@
+"""Celery tasks: the minute-by-minute reminder dispatcher and the charge nurse's digest.
+
+dispatch_due_reminders (beat, every 60 s) claims due reminders in batches and queues one
+send_reminder task per reminder. Retries are not broker ETAs: a transient failure puts the row
+back to `pending` with a later due time, and a later dispatch run picks it up.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from scheduling.notifications import dispatch
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="scheduling.tasks.send_reminder", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def send_reminder(reminder_id: int) -> str:
+    """Send one claimed reminder (idempotent: a second delivery of this task does nothing)."""
+    outcome = dispatch.deliver(reminder_id)
+    log.info("reminder %s: %s %s", reminder_id, outcome.result, outcome.detail)
+    return outcome.result
+
+
+@shared_task(name="scheduling.tasks.dispatch_due_reminders", acks_late=True, ignore_result=True)
+def dispatch_due_reminders() -> int:
+    """Claim everything due (batch by batch, within a time budget) and queue a send per row.
+    Queued only after the claim committed; if this process dies in between, the lease runs
+    out and the next run claims the rows again."""
+    deadline = time.monotonic() + settings.REMINDER_DISPATCH_BUDGET_SECONDS
+    total = 0
+    while time.monotonic() < deadline:
+        ids = dispatch.claim_due()
+        for pk in ids:
+            send_reminder.delay(pk)
+        total += len(ids)
+        if len(ids) < settings.REMINDER_CLAIM_BATCH:
+            break
+    if total:
+        log.info("queued %s reminder(s)", total)
+    return total
+
+
+@shared_task(name="scheduling.tasks.send_charge_nurse_digest", acks_late=True, ignore_result=True)
+def send_charge_nurse_digest() -> int:
+    """Each afternoon: tomorrow's patients whose labs or REMS check are not ready."""
+    from scheduling.notifications.digest import send_digest
+
+    return send_digest()
+
+
+@shared_task(name="scheduling.tasks.notify_front_desk_of_cancellation", acks_late=True,
+             ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_jitter=True,
+             max_retries=5)
+def notify_front_desk_of_cancellation(session_id: int) -> bool:
+    """Email the front desk that a patient cancelled from their link (the chair is free)."""
+    from scheduling.notifications.digest import send_front_desk_cancellation
+
+    return send_front_desk_cancellation(session_id)
+
+
+def queue_front_desk_notice(session_id: int) -> None:
+    """After the cancel commits, tell the front desk; if the broker is down, send inline."""
+
+    def _go():
+        try:
+            notify_front_desk_of_cancellation.delay(session_id)
+        except Exception:  # broker unreachable: the email matters more than the queue
+            log.warning("broker unavailable; emailing the front desk inline", exc_info=True)
+            try:
+                notify_front_desk_of_cancellation.run(session_id)
+            except Exception:
+                log.exception("could not tell the front desk about session %s", session_id)
+
+    transaction.on_commit(_go)
