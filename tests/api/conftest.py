@@ -56,3 +56,36 @@ def book(desk):
         return (client or desk).post("/api/sessions/", body, format="json")
 
     return post
+
+
+@pytest.fixture
+def seed_sessions(clinic, make_patient):
+    """seed_sessions(n, day, protocols) -> n booked sessions on `day`, written as rows with the
+    engine's timeline (for read-path tests that need volume, not the booking rules): extra chairs
+    are added so every session has its own chair slot, each patient has one session."""
+    from scheduling import engine
+    from scheduling.models import Chair, InfusionSession, Protocol
+    from scheduling.world import dose_rule_specs
+
+    def make(n: int, day, protocols=("ocrelizumab_iv", "natalizumab", "ocrelizumab_hyaluronidase_sc")):
+        per_chair = 2  # 08:00 and 13:00, both done before 19:00
+        needed = -(-n // per_chair)
+        chairs = list(Chair.objects.filter(active=True).order_by("pk"))
+        for i in range(len(chairs), needed):
+            chairs.append(Chair.objects.create(name=f"X{i}", kind="recliner", display_order=100 + i))
+        nurses = clinic["nurses"]
+        protos = [Protocol.objects.get(code=c) for c in protocols]
+        made = []
+        for k in range(n):
+            protocol = protos[k % len(protos)]
+            timing = engine.rule_for(dose_rule_specs(protocol), 1).timing
+            t = engine.build_timeline(at(day, 8 if k % per_chair == 0 else 13), timing, 15)
+            made.append(InfusionSession.objects.create(
+                patient=make_patient(), protocol=protocol, dose_number=1, chair=chairs[k // per_chair],
+                nurse=nurses[k % len(nurses)], start=t.start, premed_start=t.premed_start,
+                infusion_start=t.infusion_start, infusion_end=t.infusion_end,
+                observation_end=t.observation_end, chair_release_at=t.chair_release_at,
+            ))
+        return made
+
+    return make
