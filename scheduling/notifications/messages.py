@@ -146,6 +146,7 @@ def render_sms(reminder: Reminder, center: CenterSettings) -> str:
         "link": links.url_for(session.pk, links.MANAGE),
         "phone": center.phone,
     }
+    ctx["short_sender"] = ctx["sender_name"][:24].rstrip()  # no "…": it is not a GSM character
     body = _one_line(render_to_string(f"notifications/sms/{reminder.kind}.txt", ctx))
     if not fits_one_segment(body):
         body = _one_line(render_to_string("notifications/sms/short.txt", ctx))
