@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -142,10 +143,16 @@ def _classify_smtp(exc: Exception) -> Exception:
     return TransientSendError(f"{type(exc).__name__}: {exc}")
 
 
-def _send_email(reminder: Reminder, center: CenterSettings, checklist) -> str:
-    msg = messages.build_email_message(reminder, center, checklist=checklist)
+def _send_email(reminder: Reminder, center: CenterSettings, checklist, connections: list) -> str:
+    """Hand the message to the mail server. The connection is left open (closed by the caller
+    after the commit), so the SMTP QUIT round trip is not inside the duplicate window."""
+    connection = get_connection(fail_silently=False)
+    connections.append(connection)
+    msg = messages.build_email_message(reminder, center, checklist=checklist, connection=connection)
     try:
-        msg.send(fail_silently=False)
+        connection.open()
+        if connection.send_messages([msg]) != 1:
+            raise TransientSendError("the mail backend did not take the message")
     except (smtplib.SMTPException, OSError) as exc:
         raise _classify_smtp(exc) from exc
     return msg.extra_headers["Message-ID"]
@@ -197,6 +204,18 @@ def _finish(reminder: Reminder, now: dt.datetime, **fields) -> None:
 def deliver(reminder_id: int, *, now: dt.datetime | None = None,
             center: CenterSettings | None = None) -> Outcome:
     """Send one claimed reminder; idempotent (a second call for a sent reminder is a no-op)."""
+    connections: list = []
+    try:
+        return _deliver(reminder_id, now=now, center=center, connections=connections)
+    finally:
+        for connection in connections:  # after the commit: QUIT outside the duplicate window
+            try:
+                connection.close()
+            except Exception:  # the message is accepted and recorded; a failed QUIT is noise
+                log.debug("closing the mail connection failed", exc_info=True)
+
+
+def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
     now = now or timezone.now()
     center = center or CenterSettings.load()
     # Lock order patient -> reminder, the same order the booking services use.
@@ -252,7 +271,7 @@ def deliver(reminder_id: int, *, now: dt.datetime | None = None,
 
         try:
             if reminder.channel == Channel.EMAIL:
-                provider_id = _send_email(reminder, center, checklist)
+                provider_id = _send_email(reminder, center, checklist, connections)
             else:
                 provider_id = _send_sms(reminder, center)
         except PermanentSendError as exc:

@@ -67,10 +67,12 @@ def scheduled_due_times(session: InfusionSession, center: CenterSettings) -> dic
     return due
 
 
-def plan_reminders(session: InfusionSession, *, center: CenterSettings | None = None) -> list[Reminder]:
+def plan_reminders(session: InfusionSession, *, center: CenterSettings | None = None,
+                   already_sent: frozenset[str] = frozenset()) -> list[Reminder]:
     """Create the scheduled reminders of a newly booked session. Past-due ones go out at once
     (a booking 2 days ahead still gets its checklist now), except the day-before nudge if the
-    session is sooner than that."""
+    session is sooner than that, and kinds in `already_sent` (a move must not repeat, right
+    after its move notice, a reminder the patient already has)."""
     center = center or CenterSettings.load()
     now = timezone.now()
     rows = []
@@ -81,7 +83,7 @@ def plan_reminders(session: InfusionSession, *, center: CenterSettings | None = 
             continue
         if due_at >= session.start:
             continue
-        if kind == ReminderKind.DAY_BEFORE and due_at < now:
+        if due_at < now and (kind == ReminderKind.DAY_BEFORE or kind in already_sent):
             continue
         for channel in _channels_for(session.patient, kind):
             rows.append(Reminder(session=session, kind=kind, channel=channel, due_at=max(due_at, now)))
@@ -105,7 +107,9 @@ def retime_reminders(session: InfusionSession, *, center: CenterSettings | None 
         status=ReminderStatus.CANCELLED, skip_reason="session moved", lease_until=None,
         updated_at=timezone.now(),
     )
-    return plan_reminders(session, center=center)
+    sent = frozenset(Reminder.objects.filter(session=session, kind__in=SCHEDULED_KINDS,
+                                             status=ReminderStatus.SENT).values_list("kind", flat=True))
+    return plan_reminders(session, center=center, already_sent=sent)
 
 
 def queue_notice(session: InfusionSession, kind: str) -> list[Reminder]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import logging
 import socket
 import threading
 from email import policy
@@ -12,6 +13,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import at
+
+# aiosmtpd logs every SMTP command at INFO; keep test output readable.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:

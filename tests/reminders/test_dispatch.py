@@ -219,7 +219,7 @@ def test_transient_errors_retry_with_backoff_then_fail_for_good(booked, settings
     settings.REMINDER_MAX_ATTEMPTS = 3
     calls = []
 
-    def boom(reminder, center, checklist):
+    def boom(reminder, center, checklist, connections):
         calls.append(reminder.attempts)
         raise dispatch.TransientSendError("SMTP 451: try later")
 
@@ -244,7 +244,7 @@ def test_transient_errors_retry_with_backoff_then_fail_for_good(booked, settings
 
 
 def test_a_permanent_refusal_fails_at_once(booked, monkeypatch):
-    def refuse(reminder, center, checklist):
+    def refuse(reminder, center, checklist, connections):
         raise dispatch.PermanentSendError("recipient refused: 550")
 
     monkeypatch.setattr(dispatch, "_send_email", refuse)

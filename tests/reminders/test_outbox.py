@@ -92,3 +92,18 @@ def test_opted_out_texts_are_never_planned(clinic, clinic_day, make_patient):
     session = services.book_session(patient=patient, protocol=clinic["protocols"]["natalizumab"],
                                     dose_number=1, start=at(clinic_day, 9))
     assert not live(session).filter(channel="sms").exists()
+
+
+def test_a_move_does_not_repeat_a_past_due_reminder_the_patient_already_has(booked, clinic_day):
+    from django.utils import timezone
+
+    prep = live(booked).get(kind="prep")
+    Reminder.objects.filter(pk=prep.pk).update(status="sent", sent_at=timezone.now())
+    # Moved to 2 days from now: its prep time (3 days before) is already past.
+    soon = timezone.now().astimezone(NY).date() + dt.timedelta(days=2)
+    while soon.weekday() >= 5:
+        soon += dt.timedelta(days=1)
+    services.reschedule(session=booked, start=at(soon, 15))
+    kinds = set(live(booked).values_list("kind", flat=True))
+    assert "prep" not in kinds
+    assert "reschedule" in kinds
