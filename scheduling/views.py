@@ -185,16 +185,20 @@ def _board_url(session: InfusionSession) -> str:
 def session_cancel(request, pk: int):
     session = _session(pk)
     form = CancelForm(request.POST)
+    action_error = None
     if form.is_valid():
         try:
             services.cancel(session=session, reason=form.cleaned_data["reason"], by=request.user)
         except SchedulingError as exc:
-            form.add_error("reason" if exc.field == "reason" else None, str(exc))
+            if exc.field == "reason":
+                form.add_error("reason", str(exc))
+            else:
+                action_error = str(exc)
         else:
             messages.success(request, f"Cancelled {session.patient.full_name}'s session; the chair is free.")
             return redirect(_board_url(session))
     return render(request, "scheduling/session_detail.html",
-                  _panel_context(session, cancel_form=form), status=400)
+                  _panel_context(session, cancel_form=form, action_error=action_error), status=400)
 
 
 @require_POST
@@ -300,7 +304,7 @@ def _search_defaults(patient: Patient, params) -> dict:
             due = selectors.next_due_for(patient=patient, protocol=protocol)
             start = due.window_start if due and due.window_start else today
             data["date_from"] = max(today, start).isoformat()
-        if "series" not in params and "date_to" not in params:
+        if "searched" not in params:  # first visit: book the whole series when the dose starts one
             try:
                 legs = engine.series_legs(dose_rule_specs(protocol), int(data["dose_number"]),
                                           data.get("option") or "standard", None)
@@ -355,6 +359,11 @@ def book(request):
         return render(request, template, {"search": search, "results": results,
                                           "bad_patient": bool(request.GET.get("patient"))})
     form = SlotSearchForm(_search_defaults(patient, request.GET))
+    if form.is_valid():
+        expected = services.expected_next_dose(patient, form.cleaned_data["protocol"])
+        if form.cleaned_data["dose_number"] != expected:
+            form.add_error("dose_number", f"The next {form.cleaned_data['protocol'].brand_name} dose for "
+                                          f"this patient is dose {expected}.")
     slots = _find_slots(form) if form.is_valid() else []
     return _render_book(request, patient=patient, form=form, slots=slots, searched=form.is_valid(),
                         status=200 if form.is_valid() or "protocol" not in form.data else 400)
@@ -391,7 +400,8 @@ def _book_post(request):
         conflict, status = str(exc), 409
     except SchedulingError as exc:
         conflict, status = None, 400
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        visible = exc.field in form.fields and not form.fields[exc.field].widget.is_hidden
+        form.add_error(exc.field if visible else None, str(exc))
     # Fresh options: the list the coordinator saw is stale now.
     return _render_book(request, patient=patient, form=form, slots=_find_slots(form), searched=True,
                         conflict=conflict, status=status)

@@ -41,10 +41,11 @@ def booked_day(clinic, clinic_day, make_patient, front_desk):
     from scheduling import services
 
     protocols = clinic["protocols"]
+    made = {"n": 0}
 
     def build(n: int = 3):
         sessions = []
-        for i in range(n):
+        for i in range(made["n"], made["n"] + n):
             patient = make_patient()
             if i % 2 == 0:
                 protocol, hour = protocols["ocrelizumab_iv"], 7 + (i // 2) % 6
@@ -54,6 +55,7 @@ def booked_day(clinic, clinic_day, make_patient, front_desk):
                 patient=patient, protocol=protocol, dose_number=1,
                 start=at(clinic_day, hour, 15 * (i % 4)), by=front_desk,
             ))
+        made["n"] += n
         return sessions
 
     return build
