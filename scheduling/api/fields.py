@@ -35,3 +35,15 @@ class CommaChoicesField(serializers.CharField):
                 f"Unknown value(s) {', '.join(bad)}; use {', '.join(self.allowed)}."
             )
         return values
+
+
+MAX_ID = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """A row id in a query: positive and within a 64-bit key (SQLite overflows past it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)

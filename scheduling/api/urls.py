@@ -1,7 +1,22 @@
-from django.urls import path
+from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from scheduling.api.views import availability, catalogue, day, patients, sessions
+
+
+class RowId:
+    """An id in the path: up to 18 digits, so it always fits a 64-bit key (a longer one is 404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(RowId, "id")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -10,20 +25,20 @@ urlpatterns = [
     path("chairs/", catalogue.ChairListApi.as_view(), name="api-chairs"),
     path("nurses/", catalogue.NurseListApi.as_view(), name="api-nurses"),
     path("patients/", patients.PatientListApi.as_view(), name="api-patients"),
-    path("patients/<int:patient_id>/", patients.PatientDetailApi.as_view(), name="api-patient"),
-    path("patients/<int:patient_id>/checklist/", patients.PatientChecklistApi.as_view(),
+    path("patients/<id:patient_id>/", patients.PatientDetailApi.as_view(), name="api-patient"),
+    path("patients/<id:patient_id>/checklist/", patients.PatientChecklistApi.as_view(),
          name="api-patient-checklist"),
     path("availability/", availability.AvailabilityApi.as_view(), name="api-availability"),
     path("sessions/", sessions.SessionListApi.as_view(), name="api-sessions"),
-    path("sessions/<int:session_id>/", sessions.SessionDetailApi.as_view(), name="api-session"),
-    path("sessions/<int:session_id>/reschedule/", sessions.RescheduleApi.as_view(), name="api-session-reschedule"),
-    path("sessions/<int:session_id>/cancel/", sessions.CancelApi.as_view(), name="api-session-cancel"),
-    path("sessions/<int:session_id>/confirm/", sessions.ConfirmApi.as_view(), name="api-session-confirm"),
-    path("sessions/<int:session_id>/check-in/", sessions.CheckInApi.as_view(), name="api-session-check-in"),
-    path("sessions/<int:session_id>/start/", sessions.StartApi.as_view(), name="api-session-start"),
-    path("sessions/<int:session_id>/complete/", sessions.CompleteApi.as_view(), name="api-session-complete"),
-    path("sessions/<int:session_id>/no-show/", sessions.NoShowApi.as_view(), name="api-session-no-show"),
-    path("sessions/<int:session_id>/rems-check/", sessions.RemsCheckApi.as_view(),
+    path("sessions/<id:session_id>/", sessions.SessionDetailApi.as_view(), name="api-session"),
+    path("sessions/<id:session_id>/reschedule/", sessions.RescheduleApi.as_view(), name="api-session-reschedule"),
+    path("sessions/<id:session_id>/cancel/", sessions.CancelApi.as_view(), name="api-session-cancel"),
+    path("sessions/<id:session_id>/confirm/", sessions.ConfirmApi.as_view(), name="api-session-confirm"),
+    path("sessions/<id:session_id>/check-in/", sessions.CheckInApi.as_view(), name="api-session-check-in"),
+    path("sessions/<id:session_id>/start/", sessions.StartApi.as_view(), name="api-session-start"),
+    path("sessions/<id:session_id>/complete/", sessions.CompleteApi.as_view(), name="api-session-complete"),
+    path("sessions/<id:session_id>/no-show/", sessions.NoShowApi.as_view(), name="api-session-no-show"),
+    path("sessions/<id:session_id>/rems-check/", sessions.RemsCheckApi.as_view(),
          name="api-session-rems-check"),
     path("series/", sessions.SeriesCreateApi.as_view(), name="api-series"),
     path("roster/", day.RosterApi.as_view(), name="api-roster"),

@@ -66,3 +66,9 @@ def test_a_form_encoded_booking_works_and_a_wrong_content_type_is_415(clinic, cl
 
     assert form.status_code == 201, form.content
     assert odd.status_code == 415
+
+
+@pytest.mark.parametrize("url", ["/api/sessions/{n}/", "/api/patients/{n}/", "/api/patients/{n}/checklist/"])
+def test_huge_ids_in_the_path_are_404(url, clinic, desk):
+    assert desk.get(url.format(n="9" * 30)).status_code == 404
+    assert desk.get(url.format(n="9" * 18)).status_code == 404

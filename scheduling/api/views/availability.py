@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from patients.models import Patient
 from scheduling import selectors, services
+from scheduling.api.fields import IdField
 from scheduling.api.serializers import PhaseTimesMixin
 from scheduling.api.views.base import ClinicView, responses
 from scheduling.models import Chair, InfusionOption, Nurse, Protocol
@@ -49,7 +50,7 @@ class AvailabilityApi(ClinicView):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
         protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all(),
                                                 help_text="Protocol code, e.g. ocrelizumab_iv.")
-        dose = serializers.IntegerField(min_value=1, required=False,
+        dose = serializers.IntegerField(min_value=1, max_value=500, required=False,
                                         help_text="Dose number; defaults to the patient's next dose.")
         date_from = serializers.DateField(required=False, help_text="Defaults to today.")
         date_to = serializers.DateField(required=False, help_text="Defaults to date_from + 13 days.")
@@ -58,8 +59,8 @@ class AvailabilityApi(ClinicView):
         option = serializers.ChoiceField(choices=InfusionOption.choices, default=InfusionOption.STANDARD)
         length = serializers.IntegerField(min_value=1, max_value=10, required=False,
                                           help_text="Series length (e.g. steroid course days).")
-        chair = serializers.IntegerField(min_value=1, required=False)
-        nurse = serializers.IntegerField(min_value=1, required=False)
+        chair = IdField(required=False)
+        nurse = IdField(required=False)
 
         def validate(self, attrs):
             today = dt.datetime.now(center_tz()).date()

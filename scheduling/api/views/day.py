@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from scheduling import selectors
+from scheduling.api.fields import IdField
 from scheduling.api.serializers import ChecklistSerializer, SessionOutputSerializer
 from scheduling.api.views.base import ClinicView, paged, responses
 from scheduling.world import center_tz
@@ -27,7 +28,7 @@ class RosterEntrySerializer(SessionOutputSerializer):
 class RosterApi(ClinicView):
     class FilterSerializer(serializers.Serializer):
         date = serializers.DateField(required=False, help_text="Center-local day; defaults to today.")
-        nurse = serializers.IntegerField(min_value=1, required=False, help_text="Nurse id; all nurses if absent.")
+        nurse = IdField(required=False, help_text="Nurse id; all nurses if absent.")
 
     class OutputSerializer(serializers.Serializer):
         date = serializers.DateField()

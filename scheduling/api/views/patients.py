@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from patients.models import Patient, PatientProtocol, PreferredChannel, normalize_mobile
 from scheduling import selectors
+from scheduling.api.fields import IdField
 from scheduling.api.permissions import BOOKERS
 from scheduling.api.serializers import ChecklistItemSerializer
 from scheduling.api.views.base import ClinicView, paged, responses
@@ -139,8 +140,7 @@ class PatientDetailApi(ClinicView):
 
 class PatientChecklistApi(ClinicView):
     class FilterSerializer(serializers.Serializer):
-        session = serializers.IntegerField(
-            min_value=1, required=False,
+        session = IdField(required=False,
             help_text="Session id; defaults to the patient's next booked session.",
         )
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from patients.models import Patient
 from scheduling import selectors, services
-from scheduling.api.fields import AwareDateTimeField, CommaChoicesField
+from scheduling.api.fields import AwareDateTimeField, CommaChoicesField, IdField
 from scheduling.api.permissions import BOOKERS, DAY_OF, DESK_DAY_OF
 from scheduling.api.serializers import SessionOutputSerializer
 from scheduling.api.views.base import ClinicView, paged, responses
@@ -32,9 +32,9 @@ class SessionListApi(ClinicView):
         date = serializers.DateField(required=False, help_text="Center-local day.")
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
-        patient = serializers.IntegerField(min_value=1, required=False)
-        chair = serializers.IntegerField(min_value=1, required=False)
-        nurse = serializers.IntegerField(min_value=1, required=False)
+        patient = IdField(required=False)
+        chair = IdField(required=False)
+        nurse = IdField(required=False)
         status = CommaChoicesField(choices=SessionStatus.choices, required=False)
 
         def validate(self, attrs):
@@ -46,7 +46,7 @@ class SessionListApi(ClinicView):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
         protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all(),
                                                 help_text="Protocol code, e.g. ocrelizumab_iv.")
-        dose_number = serializers.IntegerField(min_value=1)
+        dose_number = serializers.IntegerField(min_value=1, max_value=500)
         start = AwareDateTimeField(help_text="Arrival, ISO 8601 with offset.")
         chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.filter(active=True),
                                                    required=False, allow_null=True)
@@ -90,7 +90,7 @@ class SeriesCreateApi(ClinicView):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
         protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all())
         start = AwareDateTimeField(help_text="First dose's arrival; later doses at the same local time.")
-        first_dose = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        first_dose = serializers.IntegerField(min_value=1, max_value=500, required=False, allow_null=True)
         option = serializers.ChoiceField(choices=InfusionOption.choices, default=InfusionOption.STANDARD)
         length = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
         override_reason = serializers.CharField(required=False, allow_blank=True, default="")
