@@ -143,14 +143,14 @@ def lab_checklist(*, session: InfusionSession) -> readiness.Checklist:
     return lab_readiness_for_sessions([session])[session.pk]
 
 
-def rems_status(session: InfusionSession, treatment: PatientProtocol | None = None) -> str | None:
+def rems_status(session: InfusionSession, treatment: PatientProtocol | None = None, *, tz=None) -> str | None:
     """None when the drug has no REMS; else 'checked', 'authorized' (enrolment valid on the day,
-    check still to do at the chair) or 'not_authorized'."""
+    check still to do at the chair) or 'not_authorized'. Pass `tz` when calling in a loop."""
     if not session.protocol.rems_program:
         return None
     if session.rems_checked_at:
         return "checked"
-    day = session.start.astimezone(center_tz()).date()
+    day = session.start.astimezone(tz or center_tz()).date()
     if treatment and treatment.rems_authorized_until and treatment.rems_authorized_until >= day:
         return "authorized"
     return "not_authorized"
@@ -198,8 +198,10 @@ def roster(*, day: dt.date, nurse: int | None = None, include_inactive: bool = F
     labs = lab_readiness_for_sessions(sessions)
     treatments = _treatments_for(sessions)
     premeds = _premed_items(sessions)
+    tz = center_tz()
     return [
-        RosterEntry(s, labs[s.pk], rems_status(s, treatments.get((s.patient_id, s.protocol_id))), premeds[s.pk])
+        RosterEntry(s, labs[s.pk], rems_status(s, treatments.get((s.patient_id, s.protocol_id)), tz=tz),
+                    premeds[s.pk])
         for s in sessions
     ]
 

@@ -22,19 +22,10 @@ ENDPOINTS = {
                                   f"&date_from={ctx['day']}&date_to={ctx['day']}&limit=5"), 24),
 }
 
-# selectors.rems_status() calls center_tz() -> CenterSettings.load(), one query for every REMS
-# session not yet checked: the roster grows by one query per natalizumab session. The fix
-# belongs in scheduling/selectors.py (load the zone once in roster() and pass it down).
-ROSTER_REMS_N_PLUS_ONE = pytest.mark.xfail(
-    strict=True, reason="shared bug: selectors.rems_status loads CenterSettings once per REMS session"
-)
-
-
 def _cases():
     for name in sorted(ENDPOINTS):
         for n in (5, 50):
-            marks = [ROSTER_REMS_N_PLUS_ONE] if name.startswith("roster") and n == 50 else []
-            yield pytest.param(name, n, marks=marks, id=f"{name}-{n}")
+            yield pytest.param(name, n, id=f"{name}-{n}")
 
 
 @pytest.mark.parametrize("name,n", list(_cases()))

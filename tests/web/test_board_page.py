@@ -62,8 +62,6 @@ def test_board_query_count_is_constant(login, front_desk, booked_day, clinic_day
     assert len(few.captured_queries) <= 30
 
 
-@pytest.mark.xfail(strict=True, reason="selectors.rems_status calls center_tz() (a CenterSettings query) "
-                                       "once per REMS session; drop this marker when that is fixed")
 def test_board_query_count_is_constant_including_center_settings(
     login, front_desk, booked_day, clinic_day, django_assert_max_num_queries
 ):
