@@ -19,6 +19,8 @@ bookings are not touched again. No Faker: `make run` installs runtime dependenci
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import random
 import time
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
@@ -273,6 +276,13 @@ class _Seeder:
         self.stdout = stdout
         self.rng = random.Random(SEED)
         self.now = timezone.now()
+        self._specs: dict[int, list[engine.DoseRuleSpec]] = {}
+
+    def specs(self, protocol: Protocol) -> list[engine.DoseRuleSpec]:
+        cached = self._specs.get(protocol.pk)
+        if cached is None:
+            cached = self._specs[protocol.pk] = dose_rule_specs(protocol)
+        return cached
 
     def say(self, text: str) -> None:
         if self.stdout is not None:
@@ -375,11 +385,13 @@ class _Seeder:
                  ("frontdesk", FRONT_DESK, "Sam", "Rivera", False)]
         specs += [(u, NURSE, name.split()[0], name.split()[-1], False) for u, name, *_ in NURSES]
         users = {}
+        hashed = None  # hashing is slow on purpose: do it once for all demo logins
         for username, role, first, last, staff in specs:
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User.objects.create_user(
-                    username=username, password=DEMO_PASSWORD, first_name=first, last_name=last,
+                hashed = hashed or make_password(DEMO_PASSWORD)
+                user = User.objects.create(
+                    username=username, password=hashed, first_name=first, last_name=last,
                     email=f"{username}@example.org", is_staff=staff,
                 )
                 user.groups.add(groups[role])
@@ -473,27 +485,33 @@ class _Seeder:
             return self.today - dt.timedelta(days=self.rng.randint(2, 20))
         return self.today + dt.timedelta(days=self.rng.randint(30, 170))
 
+    def _window_late(self, protocol: Protocol) -> int:
+        specs = self.specs(protocol)
+        return max((r.window_late_days for r in specs if r.interval_days and not r.joins_series), default=0)
+
     def _plan(self, patient: Patient, protocol: Protocol, i: int) -> Plan:
         """The i-th patient of a protocol: a fixed pattern (so small demos still show every
         case) with random details."""
         rng = self.rng
         code = protocol.code
         slot = i % 10
-        if slot in (0, 1, 2, 3, 4, 5):
+        if slot <= 6:
             due = rng.randint(0, BOOKING_DAYS - 1)  # due in the two booked weeks
-        elif slot == 6:
-            due = -rng.randint(9, 20)  # overdue
-        elif slot in (7, 8):
+        elif slot == 7:  # overdue: past the end of the window
+            due = -self._window_late(protocol) - rng.randint(2, 10)
+        elif slot == 8:
             due = rng.randint(BOOKING_DAYS + 1, 40)
         else:
             due = rng.randint(41, 160)
-        # Book most of those due in the two weeks; leave a few (and half the overdue) for the
+        # Book most of those due in the two weeks; leave some (and half the overdue) for the
         # coordinator's worklist.
-        book = slot in (0, 1, 2, 3, 4) or (slot == 6 and i % 20 == 6)
+        book = slot <= 5 or (slot == 7 and i % 20 == 7)
         labs = {1: "expired", 3: "missing", 4: "ordered"}.get(i % 6, "current")
         plan = Plan(patient=patient, protocol=protocol, scenario="maintenance", due_offset=due,
                     last_dose=0, history_units=2, book=book, labs=labs)
         plan.today = book and slot in (0, 2) and i % 4 == 0
+        if plan.today:  # due in the last few days: squeezed in today, inside the window
+            plan.due_offset = rng.randint(-2, 0)
 
         if code in ("ocrelizumab_iv", "ublituximab"):
             if i % 12 == 11:  # a new start: the two induction doses booked as one series
@@ -611,7 +629,7 @@ class _Seeder:
         for plan in sorted(plans, key=lambda p: p.patient.pk):
             if plan.history_units == 0:
                 continue
-            specs = dose_rule_specs(plan.protocol)
+            specs = self.specs(plan.protocol)
             units = self._units(specs, plan)
             if not units:
                 continue
@@ -626,7 +644,10 @@ class _Seeder:
                     services.record_past_dose(
                         patient=plan.patient, protocol=plan.protocol, dose_number=p.dose_number,
                         start=p.timeline.start, chair=self.chairs[p.chair_id],
-                        nurse=self.nurses[p.nurse_id], option=plan.option, by=by_user,
+                        nurse=self.nurses[p.nurse_id], by=by_user,
+                        # The induction doses have no shorter option: recorded as standard.
+                        option=plan.option if any(r.option == plan.option and r.covers(p.dose_number)
+                                                  for r in specs) else "standard",
                     )
                     history.append(engine.GivenDose(p.dose_number, p.timeline.start.astimezone(self.tz).date()))
                     self.report.past_doses += 1
@@ -684,8 +705,9 @@ class _Seeder:
             date_from=day - dt.timedelta(days=4), date_to=min(day + dt.timedelta(days=4), last_ok),
             target_date=day, preferred_hour=plan.patient.preferred_hour, limit=1,
         )
-        w = self.past_world
-        slots = engine.find_slots(center=w.center, chairs=w.chairs, nurses=w.nurses,
+        center, nurses = self._past_span(request.date_from, request.date_to + dt.timedelta(
+            days=max(leg.day_offset for leg in legs)))
+        slots = engine.find_slots(center=center, chairs=self.past_world.chairs, nurses=nurses,
                                   busy=self.past_busy, request=request)
         if not slots:
             return None
@@ -695,6 +717,27 @@ class _Seeder:
             self.past_busy.add(engine.BusySession(self.past_id, plan.patient.pk, p.chair_id, p.nurse_id,
                                                   t.start, t.observation_end, t.chair_release_at))
         return slots[0]
+
+    def _past_span(self, first: dt.date, last: dt.date):
+        """The two-year past world cut down to a few days: the engine then walks only the
+        windows and shifts that matter (otherwise most of the seeding time)."""
+        lo = dt.datetime.combine(first, dt.time(0), tzinfo=self.tz)
+        hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=self.tz)
+        w = self.past_world
+        if not hasattr(self, "_past_starts"):
+            self._past_starts = {None: [i.start for i in w.center.open_windows]}
+            self._past_starts.update({k: [i.start for i in n.shifts] for k, n in w.nurses.items()})
+
+        def cut(intervals, key):
+            starts = self._past_starts[key]
+            # Windows and shifts are shorter than a day: start a day early to catch any overlap.
+            a = bisect.bisect_left(starts, lo - dt.timedelta(days=1))
+            b = bisect.bisect_left(starts, hi)
+            return tuple(intervals[a:b])
+
+        center = dataclasses.replace(w.center, open_windows=cut(w.center.open_windows, None))
+        nurses = {k: dataclasses.replace(n, shifts=cut(n.shifts, k)) for k, n in w.nurses.items()}
+        return center, nurses
 
     # -- booking -------------------------------------------------------------------------------
 
@@ -711,7 +754,7 @@ class _Seeder:
             if not plan.book:
                 self.report.left_unbooked += 1
                 continue
-            specs = dose_rule_specs(plan.protocol)
+            specs = self.specs(plan.protocol)
             legs = engine.series_legs(specs, item.dose_number, plan.option, plan.series_length)
             todo.append((plan, item, legs))
         # Courses first (they need several free days in a row), then the most overdue.
@@ -721,19 +764,15 @@ class _Seeder:
             self._book_one(plan, item, legs, last_day, frontdesk)
 
     def _book_one(self, plan: Plan, item, legs, last_day: dt.date, by) -> None:
-        earliest = self.today + dt.timedelta(days=1)
-        if plan.today:
-            earliest = self.today
-        if item.earliest_date:
-            earliest = max(earliest, item.earliest_date)
-        series = len(legs) > 1
+        tomorrow = self.today + dt.timedelta(days=1)
+        # Never before the window opens or the minimum interval: an early dose would need an
+        # override reason no coordinator would give. Late ones get the catch-up reason.
+        not_before = max(d for d in (item.window_start, item.earliest_date, self.today) if d)
         attempts = []
-        if plan.today and earliest == self.today:
+        if plan.today and not_before == self.today:
             attempts.append((self.today, self.today))
-        first_from = max(earliest, self.today + dt.timedelta(days=1))
-        if item.window_start and item.window_start > first_from and item.window_start <= last_day:
-            first_from = item.window_start
-        attempts.append((first_from, last_day))
+        attempts.append((max(not_before, tomorrow), last_day))
+        series = len(legs) > 1
         for date_from, date_to in attempts:
             if date_from > date_to:
                 continue

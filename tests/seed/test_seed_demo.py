@@ -219,6 +219,36 @@ def past_overlaps() -> list[str]:
     return problems
 
 
+def _assert_demo_logins():
+    from scheduling.roles import roles_of
+
+    expected = {"manager": "manager", "frontdesk": "front_desk", "nurse1": "nurse", "nurse8": "nurse"}
+    for username, role in expected.items():
+        user = authenticate(username=username, password=DEMO_PASSWORD)
+        assert user is not None, username
+        assert role in roles_of(user)
+    manager = authenticate(username="manager", password=DEMO_PASSWORD)
+    assert manager.is_staff
+    nurse1 = authenticate(username="nurse1", password=DEMO_PASSWORD)
+    assert nurse1.nurse.is_charge_nurse
+    assert authenticate(username="frontdesk", password="wrong") is None
+
+
+def _assert_labs_rems_and_worklist():
+    from scheduling import selectors
+    from scheduling.models import InfusionSession
+
+    sessions = list(InfusionSession.objects.filter(status__in=ACTIVE).select_related("protocol"))
+    colours = {c.status for c in selectors.lab_readiness_for_sessions(sessions).values()}
+    assert colours == {"red", "amber", "green"}
+    # REMS: most authorizations are valid, some have lapsed and show up on the roster.
+    rems = {selectors.rems_status(s, s.patient.treatments.filter(active=True, protocol=s.protocol).first())
+            for s in sessions if s.protocol.rems_program}
+    assert {"authorized", "not_authorized"} <= rems
+    # The due worklist is not empty: some due patients are left for the coordinator.
+    assert selectors.due_worklist()
+
+
 # --- tests ---------------------------------------------------------------------------------------
 
 
@@ -255,28 +285,15 @@ def test_seed_builds_a_believable_center(seeded):
     window = [today + dt.timedelta(days=i) for i in range(1, 15)]
     assert any(c.date in window and c.date.weekday() < 5 for c in Closure.objects.all())
 
-    # Two weeks booked, some of them today, and history behind them.
+    # Two weeks booked (single doses inside them; courses may run on), with history behind.
     future = InfusionSession.objects.filter(status__in=ACTIVE, start__gt=timezone.now())
     assert future.count() >= 15
     assert InfusionSession.objects.filter(status="completed").count() >= SMALL
     last = timezone.now() + dt.timedelta(days=15)
     assert not future.filter(start__gt=last).exclude(series__isnull=False).exists()
     assert "Booked" in seeded and "Skipped" in seeded
-
-
-def test_demo_logins_work_with_the_demo_password(seeded):
-    from scheduling.roles import roles_of
-
-    expected = {"manager": "manager", "frontdesk": "front_desk", "nurse1": "nurse", "nurse8": "nurse"}
-    for username, role in expected.items():
-        user = authenticate(username=username, password=DEMO_PASSWORD)
-        assert user is not None, username
-        assert role in roles_of(user)
-    manager = authenticate(username="manager", password=DEMO_PASSWORD)
-    assert manager.is_staff
-    nurse1 = authenticate(username="nurse1", password=DEMO_PASSWORD)
-    assert nurse1.nurse.is_charge_nurse
-    assert authenticate(username="frontdesk", password="wrong") is None
+    _assert_demo_logins()
+    _assert_labs_rems_and_worklist()
 
 
 def test_every_booked_session_keeps_the_scheduling_rules(seeded):
@@ -286,13 +303,9 @@ def test_every_booked_session_keeps_the_scheduling_rules(seeded):
     assert rule_problems() == []
     assert past_overlaps() == []
 
-
-def test_the_checker_catches_a_broken_schedule(seeded):
-    """The independent check is not vacuous: move one session onto another's chair and time."""
-    from scheduling.models import InfusionSession
-
+    # The check is not vacuous: move one session to 02:00 the same day (no database
+    # constraint guards opening hours or shifts) and it must complain.
     s = InfusionSession.objects.filter(status__in=ACTIVE).order_by("start").first()
-    # 02:00 local on the same day: no database constraint guards opening hours or shifts.
     local = s.start.astimezone(ZoneInfo("America/New_York"))
     shift = local.replace(hour=2, minute=0) - local
     InfusionSession.objects.filter(pk=s.pk).update(**{
@@ -304,22 +317,6 @@ def test_the_checker_catches_a_broken_schedule(seeded):
     assert any("not on shift" in p for p in problems)
 
 
-def test_demo_shows_red_and_amber_labs_and_lapsed_rems(seeded):
-    from scheduling import selectors
-    from scheduling.models import InfusionSession
-
-    sessions = list(InfusionSession.objects.filter(status__in=ACTIVE).select_related("protocol"))
-    colours = {c.status for c in selectors.lab_readiness_for_sessions(sessions).values()}
-    assert "red" in colours
-    assert "green" in colours
-    # A REMS drug booked for a patient whose authorization has lapsed shows up as such.
-    rems = {selectors.rems_status(s, s.patient.treatments.filter(active=True, protocol=s.protocol).first())
-            for s in sessions if s.protocol.rems_program}
-    assert "authorized" in rems
-    # The due worklist is not empty: some due patients are left for the coordinator.
-    assert selectors.due_worklist()
-
-
 def test_second_run_changes_nothing(seeded):
     before = counts()
     out = seed()
@@ -328,6 +325,26 @@ def test_second_run_changes_nothing(seeded):
     # Even with another size asked for, a seeded database is left alone.
     call_command("seed_demo", "--patients", "5", stdout=StringIO())
     assert counts() == before
+
+
+def test_holidays_and_a_closed_day_in_any_fortnight():
+    from scheduling.demo import closures_for, us_holidays
+
+    h2026 = us_holidays(2026)
+    assert h2026[dt.date(2026, 11, 26)] == "Thanksgiving Day"
+    assert h2026[dt.date(2026, 12, 25)] == "Christmas Day"
+    assert h2026[dt.date(2026, 7, 3)] == "Independence Day"  # July 4 is a Saturday: observed Friday
+    assert h2026[dt.date(2026, 5, 25)] == "Memorial Day"
+    assert us_holidays(2027)[dt.date(2027, 1, 1)] == "New Year's Day"
+    # No holiday between Mar 3 and Mar 16: a training day closes one weekday of the fortnight.
+    march = closures_for(dt.date(2026, 3, 2))
+    inside = [d for d in march if dt.date(2026, 3, 3) <= d <= dt.date(2026, 3, 16)]
+    assert len(inside) == 1 and inside[0].weekday() < 5
+    assert "training" in march[inside[0]]
+    # Around Christmas the holiday itself is the closure.
+    december = closures_for(dt.date(2026, 12, 14))
+    assert dt.date(2026, 12, 25) in december
+    assert not any("training" in reason for reason in december.values())
 
 
 def test_bad_size_is_refused(db):
