@@ -358,7 +358,11 @@ def book(request):
         template = "scheduling/partials/patient_results.html" if request.htmx else "scheduling/book_patient.html"
         return render(request, template, {"search": search, "results": results,
                                           "bad_patient": bool(request.GET.get("patient"))})
-    form = SlotSearchForm(_search_defaults(patient, request.GET))
+    data = _search_defaults(patient, request.GET)
+    if "protocol" not in data:  # nothing to search yet: an unbound form, no errors shown
+        form = SlotSearchForm(initial=data)
+        return _render_book(request, patient=patient, form=form, slots=[], searched=False)
+    form = SlotSearchForm(data)
     if form.is_valid():
         expected = services.expected_next_dose(patient, form.cleaned_data["protocol"])
         if form.cleaned_data["dose_number"] != expected:
@@ -366,7 +370,7 @@ def book(request):
                                           f"this patient is dose {expected}.")
     slots = _find_slots(form) if form.is_valid() else []
     return _render_book(request, patient=patient, form=form, slots=slots, searched=form.is_valid(),
-                        status=200 if form.is_valid() or "protocol" not in form.data else 400)
+                        status=200 if form.is_valid() else 400)
 
 
 def _book_post(request):
