@@ -19,7 +19,7 @@ comes back on the next load; edit it instead of deleting it.
 
 Loading twice changes nothing the second time (0 created, 0 updated).
 
-The migration ``scheduling/0004_load_catalogue`` calls :func:`load_catalogue` with
+The migration ``scheduling/0005_load_catalogue`` calls :func:`load_catalogue` with
 ``get_model=apps.get_model`` so a fresh database gets the catalogue from historical models.
 """
 
@@ -199,7 +199,8 @@ PROTOCOL_KEYS = {
     "code", "brand_name", "generic_name", "route", "is_infusion", "rems_program", "rems_checks",
     "required_skill", "required_chair_kind", "dose_unit", "lifetime_cap", "billing_code",
     "billing_descriptor", "billing_unit_amount", "admin_cpt_codes", "premed_causes_drowsiness",
-    "prep_advice", "series_label", "confidence", "notes", "dose_rules", "lab_requirements",
+    "prep_advice", "series_label", "courses_as_needed", "confidence", "notes", "dose_rules",
+    "lab_requirements",
 }
 DOSE_RULE_KEYS = {
     "from_dose", "to_dose", "option", "label", "dose_amount", "premed_lead_minutes",
@@ -347,6 +348,7 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
         "premed_causes_drowsiness": check.boolean(where, raw, "premed_causes_drowsiness"),
         "prep_advice": check.text(where, raw, "prep_advice"),
         "series_label": check.text(where, raw, "series_label", max_length=120),
+        "courses_as_needed": check.boolean(where, raw, "courses_as_needed"),
         "confidence": _validate_confidence_map(where, raw, check),
         "notes": check.text(where, raw, "notes"),
     }

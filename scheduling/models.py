@@ -266,6 +266,11 @@ class Protocol(models.Model):
     )
     prep_advice = models.TextField(blank=True, help_text="Extra preparation advice in emails.")
     series_label = models.CharField(max_length=120, blank=True)
+    courses_as_needed = models.BooleanField(
+        default=False,
+        help_text="Courses given on demand (relapse steroids): every course starts again at dose 1 "
+        "and the protocol is never on the due worklist.",
+    )
     confidence = models.JSONField(
         default=dict, blank=True, help_text="Source confidence per fact, from the reference."
     )

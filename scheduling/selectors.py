@@ -298,7 +298,10 @@ class DueItem:
 
 
 def next_due_for(*, patient: Patient, protocol: Protocol, history=None):
-    """The next dose of a patient's protocol and when it is due, from doses given or booked."""
+    """The next dose of a patient's protocol and when it is due, from doses given or booked.
+    None when nothing is due: lifetime cap reached, or on-demand courses (relapse steroids)."""
+    if protocol.courses_as_needed:
+        return None
     specs = dose_rule_specs(protocol)
     if history is None:
         tz = center_tz()
@@ -317,7 +320,7 @@ def due_worklist(*, today: dt.date | None = None, horizon_days: int = 28) -> lis
     tz = center_tz()
     today = today or timezone.now().astimezone(tz).date()
     treatments = list(
-        PatientProtocol.objects.filter(active=True, protocol__active=True)
+        PatientProtocol.objects.filter(active=True, protocol__active=True, protocol__courses_as_needed=False)
         .select_related("patient", "protocol")
         .prefetch_related(Prefetch("protocol__dose_rules", queryset=DoseRule.objects.order_by("from_dose")))
     )

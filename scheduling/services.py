@@ -101,7 +101,10 @@ def _history(patient: Patient, protocol: Protocol, *, exclude_id: int | None = N
 
 
 def expected_next_dose(patient: Patient, protocol: Protocol, *, exclude_id: int | None = None) -> int:
-    """The dose number a new booking must carry: one after the last given or booked."""
+    """The dose number a new booking must carry: one after the last given or booked.
+    On-demand courses (relapse steroids) start again at dose 1 every time."""
+    if protocol.courses_as_needed:
+        return 1
     last = max((g.dose_number for g in _history(patient, protocol, exclude_id=exclude_id)), default=0)
     if last == 0:
         treatment = PatientProtocol.objects.filter(patient=patient, protocol=protocol, active=True).first()
@@ -131,6 +134,8 @@ def _check_dose(patient, protocol, specs, dose_number: int, *, exclude_id=None) 
 
 
 def _check_spacing(patient, protocol, specs, dose_number, day, option, override_reason, *, exclude_id=None):
+    if protocol.courses_as_needed:
+        return  # each course stands alone; the patient-overlap rule still applies
     history = _history(patient, protocol, exclude_id=exclude_id)
     history = [g for g in history if g.dose_number < dose_number]
     check = engine.check_spacing(specs, history, dose_number, day, option)
@@ -511,7 +516,9 @@ def record_past_dose(
         raise SchedulingError("A past dose cannot be in the future.", field="start")
     specs = dose_rule_specs(protocol)
     rule = engine.rule_for(specs, dose_number, option)
-    timeline = engine.build_timeline(start, rule.timing, 0)
+    from scheduling.models import CenterSettings
+
+    timeline = engine.build_timeline(start, rule.timing, CenterSettings.load().turnover_minutes)
     session = InfusionSession(
         patient=patient, protocol=protocol, dose_number=dose_number, option=option, chair=chair,
         nurse=nurse, status=SessionStatus.COMPLETED, completed_at=timeline.observation_end,

@@ -68,3 +68,16 @@ def test_mitoxantrone_is_never_due_past_the_cap(clinic, make_patient):
         _past(clinic, patient, "mitoxantrone", dose, 100 * (12 - dose) + 1, hour=8 + dose % 5)
     assert selectors.next_due_for(patient=patient, protocol=clinic["protocols"]["mitoxantrone"]) is None
     assert not any(i.patient == patient for i in selectors.due_worklist(horizon_days=3650))
+
+
+def test_relapse_steroid_courses_are_on_demand(clinic, clinic_day, make_patient):
+    """A 3-day course leaves no 'dose 4 due tomorrow'; the next relapse books a new course."""
+    patient = make_patient()
+    steroid = clinic["protocols"]["methylprednisolone_relapse"]
+    first = services.book_series(patient=patient, protocol=steroid, start=at(clinic_day, 8), length=3)
+    assert [s.dose_number for s in first.sessions.order_by("dose_number")] == [1, 2, 3]
+    assert selectors.next_due_for(patient=patient, protocol=steroid) is None
+    assert not any(i.patient == patient for i in selectors.due_worklist(horizon_days=365))
+    again = services.book_series(patient=patient, protocol=steroid,
+                                 start=at(clinic_day + dt.timedelta(days=7), 8), length=5)
+    assert [s.dose_number for s in again.sessions.order_by("dose_number")] == [1, 2, 3, 4, 5]

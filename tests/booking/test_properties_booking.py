@@ -51,7 +51,7 @@ def _check_db_schedule(days):
     problems = check_schedule(world.center, world.chairs, world.nurses, recs)
     # One active dose N per patient and protocol, numbered without gaps.
     seen = {}
-    for s in InfusionSession.objects.filter(status__in=ACTIVE_STATUSES):
+    for s in InfusionSession.objects.filter(status__in=ACTIVE_STATUSES, protocol__courses_as_needed=False):
         key = (s.patient_id, s.protocol_id, s.dose_number)
         if key in seen:
             problems.append(f"dose: {key} booked twice")

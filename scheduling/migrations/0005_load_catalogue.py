@@ -15,5 +15,5 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0003_roles")]
+    dependencies = [("scheduling", "0004_protocol_courses_as_needed")]
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]
