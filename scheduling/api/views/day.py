@@ -24,6 +24,22 @@ class RosterEntrySerializer(SessionOutputSerializer):
     class Meta:
         ref_name = "RosterEntry"
 
+    def to_representation(self, s):
+        row = super().to_representation(s)
+        row["premed_items"] = s.premed_items
+        row["lab"] = {"status": s.lab.status, "items": [
+            {"test_code": i.test_code, "test_name": i.test_name, "gate": i.gate, "status": i.status,
+             "message": i.message, "last_collected": _day(i.last_collected),
+             "valid_until": _day(i.valid_until), "needed_by": _day(i.needed_by)}
+            for i in s.lab.items
+        ]}
+        row["rems"] = s.rems
+        return row
+
+
+def _day(value):
+    return value.isoformat() if value else None
+
 
 class RosterApi(ClinicView):
     class FilterSerializer(serializers.Serializer):

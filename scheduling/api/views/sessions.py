@@ -18,6 +18,14 @@ from scheduling.api.views.base import ClinicView, paged, responses
 from scheduling.models import Chair, InfusionOption, InfusionSession, Nurse, Protocol, SessionStatus
 
 _SESSIONS = InfusionSession.objects.select_related("patient", "protocol", "chair", "nurse")
+# What the session output reads of the joined rows: skips the protocol's long texts and JSON.
+OUTPUT_ONLY = (
+    "id", "patient_id", "protocol_id", "dose_number", "option", "series_id", "chair_id", "nurse_id", "status",
+    "start", "premed_start", "infusion_start", "infusion_end", "observation_end", "chair_release_at",
+    "override_reason", "cancel_reason", "confirmed_at", "checked_in_at", "started_at", "completed_at",
+    "rems_checked_at", "patient__first_name", "patient__last_name", "patient__mrn", "protocol__code",
+    "protocol__brand_name", "chair__name", "nurse__name",
+)
 
 
 def _fresh(session_id: int) -> InfusionSession:
@@ -63,7 +71,7 @@ class SessionListApi(ClinicView):
     def get(self, request):
         """Sessions in start order, filtered by center-local dates, patient, chair, nurse, status."""
         q = self.query(self.FilterSerializer)
-        return self.paginate(selectors.session_list(**q), SessionOutputSerializer)
+        return self.paginate(selectors.session_list(**q).only(*OUTPUT_ONLY), SessionOutputSerializer)
 
     @extend_schema(operation_id="sessions_book", request=InputSerializer,
                    responses=responses({201: SessionOutputSerializer}, conflict=True))
