@@ -8,6 +8,8 @@ PATIENT_LINK_MAX_AGE_DAYS and only shows or changes one appointment.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -64,8 +66,17 @@ def read_token(token: str) -> tuple[int, str]:
     return session_id, action
 
 
+_PLACEHOLDER = "TOKEN"
+
+
+@functools.lru_cache(maxsize=4)
+def _path_template(urlconf: str) -> str:
+    # reverse() once per URLconf; a dispatch run builds four links per message.
+    return reverse("patients:link", kwargs={"token": _PLACEHOLDER})
+
+
 def path_for(session_id: int, action: str) -> str:
-    return reverse("patients:link", kwargs={"token": make_token(session_id, action)})
+    return _path_template(settings.ROOT_URLCONF).replace(_PLACEHOLDER, make_token(session_id, action))
 
 
 def url_for(session_id: int, action: str) -> str:

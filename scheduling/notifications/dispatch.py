@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -193,6 +193,16 @@ def _texts_today(patient: Patient, tz: ZoneInfo, now: dt.datetime, exclude_id: i
     )
 
 
+def _maybe_async_commit() -> None:
+    """Opt-in (REMINDER_ASYNC_COMMIT, PostgreSQL): do not wait for the WAL flush of this
+    transaction. A crashed worker still loses nothing (the server has the commit); only a crash
+    of the database server itself in the next fraction of a second can forget a `sent` mark
+    and so send that message again."""
+    if getattr(settings, "REMINDER_ASYNC_COMMIT", False) and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _finish(reminder: Reminder, now: dt.datetime, **fields) -> None:
     for name, value in fields.items():
         setattr(reminder, name, value)
@@ -218,13 +228,17 @@ def deliver(reminder_id: int, *, now: dt.datetime | None = None,
 def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
     now = now or timezone.now()
     center = center or CenterSettings.load()
-    # Lock order patient -> reminder, the same order the booking services use.
-    patient_id = (Reminder.objects.filter(pk=reminder_id)
-                  .values_list("session__patient_id", flat=True).first())
-    if patient_id is None:
+    head = (Reminder.objects.filter(pk=reminder_id)
+            .values_list("session__patient_id", "channel").first())
+    if head is None:
         return Outcome(reminder_id, "noop", "no such reminder")
+    patient_id, channel = head
     with transaction.atomic():
-        patient = Patient.objects.select_for_update().get(pk=patient_id)
+        _maybe_async_commit()
+        if channel == Channel.SMS:
+            # Texts lock the patient (the daily cap and STOP are per patient), in the order the
+            # booking services use: patient, then reminder rows.
+            Patient.objects.select_for_update().filter(pk=patient_id).exists()
         reminder = (
             Reminder.objects.select_for_update(of=("self",))
             .select_related("session__protocol", "session__patient")
@@ -232,7 +246,7 @@ def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
         )
         if reminder is None or reminder.status != ReminderStatus.SENDING:
             return Outcome(reminder_id, "noop", reminder.status if reminder else "gone")
-        reminder.session.patient = patient
+        patient = reminder.session.patient
         tz = _tz(patient.time_zone, center.time_zone)
 
         reason = _skip_reason(reminder, now)

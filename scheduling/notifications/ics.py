@@ -7,11 +7,12 @@ updates the same calendar entry and a cancellation removes it.
 
 from __future__ import annotations
 
+import functools
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, Timezone, vText
 
 from scheduling.models import CenterSettings, InfusionSession
 
@@ -40,5 +41,13 @@ def session_ics(session: InfusionSession, center: CenterSettings, *, cancelled: 
     event.add("sequence", int(session.updated_at.timestamp()) // 60 if session.updated_at else 0)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    body = cal.to_ical()
+    end = b"END:VCALENDAR"
+    return body[: body.rindex(end)] + _vtimezone(center.time_zone) + body[body.rindex(end):]
+
+
+@functools.lru_cache(maxsize=16)
+def _vtimezone(name: str) -> bytes:
+    """The zone's VTIMEZONE, computed and serialized once per process (the slow part of an
+    invite: decades of DST transitions)."""
+    return Timezone.from_tzid(name).to_ical()
