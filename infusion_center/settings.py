@@ -217,4 +217,7 @@ REMINDER_DISPATCH_BUDGET_SECONDS = env.float("REMINDER_DISPATCH_BUDGET_SECONDS",
 SMS_SENDER_NAME = env.str("SMS_SENDER_NAME", default="")
 # Inbound SMS webhook checks the Twilio signature (X-Twilio-Signature, TWILIO_AUTH_TOKEN).
 SMS_WEBHOOK_VALIDATE = env.bool("SMS_WEBHOOK_VALIDATE", default=True)
+# PostgreSQL: do not wait for the WAL flush when marking a reminder (faster; a database-server
+# crash in the next fraction of a second could resend that one message). Off by default.
+REMINDER_ASYNC_COMMIT = env.bool("REMINDER_ASYNC_COMMIT", default=False)
 # --- end Reminders ---
