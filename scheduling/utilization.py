@@ -204,9 +204,11 @@ def bar_chart(items, *, width=640, height=220, pad_left=44, pad_bottom=28, pad_t
         ch = plot_h * (cap or 0) / top
         bars.append(Bar(label, round(x, 1), round(bar_w, 1), round(pad_top + plot_h - ch, 1), round(ch, 1),
                         round(pad_top + plot_h - h, 1), round(h, 1), text, title))
-    ticks = [round(top * f, 1) for f in (0, 0.5, 1)]
+    digits = 0 if top >= 20 else (1 if top >= 2 else 2)
+    ticks = [round(top * f, digits) for f in (0, 0.5, 1)]
     return {
         "width": width, "height": height, "bars": bars, "baseline": pad_top + plot_h,
         "pad_left": pad_left, "label_y": height - 8,
-        "ticks": [{"value": t, "y": round(pad_top + plot_h - plot_h * (t / top), 1)} for t in ticks],
+        "ticks": [{"value": f"{t:.{digits}f}", "y": round(pad_top + plot_h - plot_h * (t / top), 1)}
+                  for t in ticks],
     }

@@ -583,7 +583,7 @@ def utilization_view(request):
         for d in open_days
     ], height=180)
     load = bar_chart([
-        (f"{h.hour:02d}", h.nurse_load, None, f"{h.nurse_load:.1f}",
+        (f"{h.hour:02d}", h.nurse_load, None, f"{h.nurse_load:.2f}",
          f"{h.hour:02d}:00: {h.nurse_load:.2f} patients per nurse on shift; busiest nurse {h.peak_patients_per_nurse}")
         for h in figures.by_hour
     ], height=180)

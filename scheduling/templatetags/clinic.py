@@ -70,3 +70,21 @@ ROLE_LABELS = {"front_desk": "Front desk", "nurse": "Nurse", "manager": "Manager
 @register.filter
 def roles_label(roles):
     return ", ".join(ROLE_LABELS.get(r, r) for r in sorted(roles or ()))
+
+
+GATES = {"first_dose": "Before the first dose", "each_dose": "Before each dose",
+         "periodic": "Periodic", "course_start": "Before each course"}
+ITEM_WORDS = {"green": "Ready", "amber": "Result pending", "red": "Missing or expired"}
+
+
+@register.filter
+def gate_label(gate):
+    return GATES.get(gate, gate)
+
+
+@register.simple_tag
+def lab_item(status):
+    """One checklist line's readiness: symbol, colour and words."""
+    symbol = LAB.get(status, ("?", ""))[0]
+    return format_html('<span class="lab lab-{}"><span class="dot" aria-hidden="true">{}</span> {}</span>',
+                       status, symbol, ITEM_WORDS.get(status, status))

@@ -66,6 +66,11 @@ def test_coordinator_books_ocrevus_series_for_new_patient(new_page, clinic, clin
     expect(page.get_by_role("link", name="Duepatient, Dana")).to_be_visible()
     axe_check(page, "due")
     screenshot(page, "03-due-worklist")
+    # One click from the worklist into find-and-book, protocol and dose prefilled, options listed.
+    page.get_by_role("link", name=re.compile("Find a slot for Dana")).click()
+    expect(page.get_by_label("Protocol")).to_have_value("natalizumab")
+    expect(page.get_by_label("Dose number")).to_have_value("2")
+    expect(page.locator(".slot").first).to_be_visible()
 
     # A new patient: search finds nobody, register, go straight on to booking.
     page.get_by_role("link", name="Find & book").click()
