@@ -45,14 +45,19 @@ def bootstrap() -> None:
 
 
 def _create_database(url: str) -> None:
+    """A fresh database each run: the data is regenerated anyway, and a schema left by an older
+    checkout's migrations cannot get in the way."""
     if not url.startswith("postgres"):
         return
     import psycopg
 
     base, name = url.rsplit("/", 1)
+    if "bench" not in name:
+        # The bench wipes and regenerates the schedule: never on a database that may hold real data.
+        raise SystemExit(f"refusing to use database {name!r}: its name must contain 'bench'")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @dataclass

@@ -51,13 +51,12 @@ def paths(world) -> list[str]:
     return [p.replace("&chair=", "") for p in out]
 
 
-def start_gunicorn(workers: int) -> subprocess.Popen:
+def start_gunicorn(workers: int, log) -> subprocess.Popen:
     env = dict(os.environ, DEBUG="false", CONN_MAX_AGE="600")
     proc = subprocess.Popen(
         [os.path.join(_world.ROOT, ".venv", "bin", "gunicorn"), "infusion_center.wsgi", "-w", str(workers),
-         "-b", f"{HOST}:{PORT}", "--log-level", "warning", "--access-logfile", "-", "--access-logformat",
-         "%(s)s %(U)s"],
-        cwd=_world.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "-b", f"{HOST}:{PORT}", "--log-level", "warning"],
+        cwd=_world.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
     )
     for _ in range(100):
         try:
@@ -144,28 +143,43 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--per-endpoint", type=int, default=5, metavar="SECONDS",
+                    help="then load each kind of request alone this long (0: skip)")
     args = ap.parse_args()
     world = _world.setup()
     url_paths = paths(world)
     from django.db import connections
 
     connections.close_all()
-    proc = start_gunicorn(args.workers)
+    log = tempfile.TemporaryFile("w+")
+    proc = start_gunicorn(args.workers, log)
     try:
         check_status(world.token, url_paths)
         run = run_wrk if shutil.which("wrk") else run_threads
         run(world.token, url_paths, 3, args.connections)  # warm-up: imports, connections
         res = run(world.token, url_paths, args.seconds, args.connections)
+        alone = {}
+        if args.per_endpoint:
+            for kind in ("sessions", "roster", "availability", "protocols", "due"):
+                only = [p for p in url_paths if p.startswith(f"/api/{kind}/")]
+                alone[kind] = run(world.token, only, args.per_endpoint, args.connections)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+    log.seek(0)
+    errors = [ln for ln in log.read().splitlines() if "Error" in ln or "Traceback" in ln]
+    if errors:
+        print("gunicorn log:", *errors[:10], sep="\n  ")
     rps = res["requests"] / res["seconds"]
     print(f"mixed read load ({res['tool']}, gunicorn -w {args.workers}, {args.connections} connections, "
           f"{res['seconds']:.0f} s): {res['requests']} requests, {res['errors']} errors, {rps:.0f} req/s, "
           f"p50={res['p50']:.1f} ms p95={res['p95']:.1f} ms p99={res['p99']:.1f} ms max={res['max']:.1f} ms")
+    for kind, r in alone.items():
+        print(f"  {kind:>12} alone: {r['requests'] / r['seconds']:6.0f} req/s  p50={r['p50']:.1f} ms  "
+              f"p95={r['p95']:.1f} ms  errors={r['errors']}")
     print(f"target: >= 250 req/s and p95 <= 75 ms -> {'met' if rps >= 250 and res['p95'] <= 75 else 'NOT met'}")
 
 
