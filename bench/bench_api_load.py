@@ -54,7 +54,7 @@ def paths(world) -> list[str]:
 def start_gunicorn(workers: int, log) -> subprocess.Popen:
     env = dict(os.environ, DEBUG="false", CONN_MAX_AGE="600")
     proc = subprocess.Popen(
-        [os.path.join(_world.ROOT, ".venv", "bin", "gunicorn"), "infusion_center.wsgi", "-w", str(workers),
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "infusion_center.wsgi", "-w", str(workers),
          "-b", f"{HOST}:{PORT}", "--log-level", "warning"],
         cwd=_world.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
     )

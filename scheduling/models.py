@@ -7,7 +7,9 @@ booking of a chair or a patient impossible even under a race.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -95,6 +97,11 @@ class CenterSettings(models.Model):
 
     @classmethod
     def load(cls) -> CenterSettings:
+        """The center's settings row (created with defaults from the environment if absent).
+        Inside `center_settings_scope` the row is read once and shared."""
+        cached = _center_in_scope.get()
+        if cached is not None:
+            return cached
         obj = cls.objects.order_by("pk").first()
         if obj is None:
             obj = cls.objects.create(
@@ -104,6 +111,29 @@ class CenterSettings(models.Model):
                 time_zone=settings.TIME_ZONE,
             )
         return obj
+
+
+_center_in_scope: contextvars.ContextVar[CenterSettings | None] = contextvars.ContextVar(
+    "center_in_scope", default=None
+)
+
+
+def center_settings_scope(func):
+    """Read the center settings once for the whole call of a service or selector (a booking
+    asks for them in many places). Only for the length of one call, so an edit in admin is
+    seen by the next request."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if _center_in_scope.get() is not None:
+            return func(*args, **kwargs)
+        token = _center_in_scope.set(CenterSettings.load())
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _center_in_scope.reset(token)
+
+    return wrapper
 
 
 class OpeningHours(models.Model):

@@ -23,6 +23,7 @@ from scheduling.models import (
     LabRequirement,
     Protocol,
     SessionStatus,
+    center_settings_scope,
 )
 from scheduling.world import center_tz, day_bounds, dose_rule_specs, load_world, max_doses
 
@@ -116,6 +117,7 @@ def _course_start_flags(sessions) -> dict[int, bool]:
     return firsts
 
 
+@center_settings_scope
 def lab_readiness_for_sessions(sessions) -> dict[int, readiness.Checklist]:
     """Checklist per session id, for any number of sessions in three queries."""
     sessions = list(sessions)
@@ -191,6 +193,7 @@ def _premed_items(sessions) -> dict[int, str]:
     return out
 
 
+@center_settings_scope
 def roster(*, day: dt.date, nurse: int | None = None, include_inactive: bool = False) -> list[RosterEntry]:
     """A nurse's (or the whole floor's) day in start order, with labs and REMS."""
     statuses = None if include_inactive else [*ACTIVE_STATUSES, SessionStatus.COMPLETED, SessionStatus.NO_SHOW]
@@ -220,6 +223,7 @@ class Board:
     rows: list[BoardRow]
 
 
+@center_settings_scope
 def day_board(*, day: dt.date) -> Board:
     """Chairs as rows, the day's active and finished sessions on each."""
     from scheduling.models import OpeningHours
@@ -239,6 +243,7 @@ def day_board(*, day: dt.date) -> Board:
 # --- availability ----------------------------------------------------------------------------------
 
 
+@center_settings_scope
 def availability(
     *,
     patient: Patient,
@@ -297,6 +302,7 @@ class DueItem:
     overdue_days: int
 
 
+@center_settings_scope
 def next_due_for(*, patient: Patient, protocol: Protocol, history=None):
     """The next dose of a patient's protocol and when it is due, from doses given or booked.
     None when nothing is due: lifetime cap reached, or on-demand courses (relapse steroids)."""
@@ -314,46 +320,63 @@ def next_due_for(*, patient: Patient, protocol: Protocol, history=None):
     return engine.next_due(specs, history, max_doses=max_doses(protocol, specs))
 
 
+@center_settings_scope
 def due_worklist(*, today: dt.date | None = None, horizon_days: int = 28) -> list[DueItem]:
     """Patients due within the horizon (or overdue) for their next dose and not yet booked,
-    overdue first. A patient with a future booking for the protocol is not on the list."""
+    overdue first. A patient with a future booking for the protocol is not on the list.
+
+    Four queries whatever the number of patients: protocols with their dose rules (specs built
+    once per protocol, not per patient), treatments and doses as plain tuples, then only the
+    patients that are on the list."""
     tz = center_tz()
     today = today or timezone.now().astimezone(tz).date()
-    treatments = list(
-        PatientProtocol.objects.filter(active=True, protocol__active=True, protocol__courses_as_needed=False)
-        .select_related("patient", "protocol")
-        .prefetch_related(Prefetch("protocol__dose_rules", queryset=DoseRule.objects.order_by("from_dose")))
+    protocols = {
+        p.pk: p
+        for p in Protocol.objects.filter(active=True, courses_as_needed=False).prefetch_related(
+            Prefetch("dose_rules", queryset=DoseRule.objects.order_by("from_dose"))
+        )
+    }
+    specs = {pk: dose_rule_specs(p) for pk, p in protocols.items()}
+    caps = {pk: max_doses(p, specs[pk]) for pk, p in protocols.items()}
+    treatments = PatientProtocol.objects.filter(active=True, protocol_id__in=protocols).values_list(
+        "patient_id", "protocol_id", "doses_before_center"
     )
     history = defaultdict(list)
     booked_ahead = set()
     now = timezone.now()
-    rows = InfusionSession.objects.filter(
-        patient_id__in={t.patient_id for t in treatments}, status__in=HELD_STATUSES
-    ).values_list("patient_id", "protocol_id", "dose_number", "start", "status")
+    rows = InfusionSession.objects.filter(protocol_id__in=protocols, status__in=HELD_STATUSES).values_list(
+        "patient_id", "protocol_id", "dose_number", "start", "status"
+    )
     for pid, prot, dose, start, status in rows:
         history[(pid, prot)].append(engine.GivenDose(dose, start.astimezone(tz).date()))
         if status in ACTIVE_STATUSES and start >= now:
             booked_ahead.add((pid, prot))
-    items = []
-    for t in treatments:
-        key = (t.patient_id, t.protocol_id)
+    horizon = today + dt.timedelta(days=horizon_days)
+    found = []
+    for patient_id, protocol_id, doses_before in treatments:
+        key = (patient_id, protocol_id)
         if key in booked_ahead:
             continue
-        given = sorted(history[key], key=lambda g: g.dose_number)
-        specs = dose_rule_specs(t.protocol)
-        if not given and t.doses_before_center:
+        given = sorted(history.get(key, ()), key=lambda g: g.dose_number)
+        if not given and doses_before:
             continue  # transferred patient with no dates here: the coordinator books by hand
-        due = engine.next_due(specs, given, max_doses=max_doses(t.protocol, specs))
+        due = engine.next_due(specs[protocol_id], given, max_doses=caps[protocol_id])
         if due is None:
             continue
         due_date = due.due_date or today
-        if due_date > today + dt.timedelta(days=horizon_days):
+        if due_date > horizon:
             continue
-        items.append(DueItem(
-            patient=t.patient, protocol=t.protocol, dose_number=due.dose_number, due_date=due_date,
-            window_start=due.window_start or due_date, window_end=due.window_end or due_date,
-            earliest_date=due.earliest_date, overdue_days=max(0, (today - (due.window_end or due_date)).days),
-        ))
+        found.append((patient_id, protocol_id, due, due_date))
+    patients = Patient.objects.in_bulk([f[0] for f in found])
+    items = [
+        DueItem(
+            patient=patients[patient_id], protocol=protocols[protocol_id], dose_number=due.dose_number,
+            due_date=due_date, window_start=due.window_start or due_date,
+            window_end=due.window_end or due_date, earliest_date=due.earliest_date,
+            overdue_days=max(0, (today - (due.window_end or due_date)).days),
+        )
+        for patient_id, protocol_id, due, due_date in found
+    ]
     items.sort(key=lambda i: (-i.overdue_days, i.due_date, i.patient.last_name))
     return items
 

@@ -34,6 +34,7 @@ from scheduling.models import (
     ReminderKind,
     Series,
     SessionStatus,
+    center_settings_scope,
 )
 from scheduling.notifications import outbox
 from scheduling.world import center_tz, dose_rule_specs, load_world, max_doses
@@ -147,6 +148,19 @@ def _check_spacing(patient, protocol, specs, dose_number, day, option, override_
         )
 
 
+def _plain(v: engine.Violation) -> str:
+    """The coordinator's sentence for a clash; the engine's full detail stays in `conflicts`."""
+    if v.rule == "patient":
+        return "The patient already has a session at that time."
+    if v.rule == "chair" and " with " in v.message:
+        return v.message.split(" with ")[0].replace(" (turnover included)", "") + " (cleaning included)."
+    if v.rule == "nurse_capacity":
+        return v.message.split(";")[0] + "."
+    if v.rule == "stagger":
+        return v.message.split(" already starts ")[0] + " is starting another patient within minutes of that time."
+    return v.message
+
+
 def _raise_for(violations: Sequence[engine.Violation]) -> None:
     """Turn the engine's violations into the error a coordinator sees."""
     if not violations:
@@ -154,7 +168,7 @@ def _raise_for(violations: Sequence[engine.Violation]) -> None:
     conflicts = [v for v in violations if v.rule in CONFLICT_RULES]
     if conflicts:
         raise BookingConflict(
-            conflicts[0].message,
+            _plain(conflicts[0]),
             conflicts=[{"rule": v.rule, "resource": v.resource, "detail": v.message} for v in conflicts],
         )
     first = violations[0]
@@ -201,7 +215,8 @@ def _place(*, patient, protocol, legs, first_start, chair, nurse, exclude_ids=()
     _lock(chair_ids, nurse_ids)
     # Re-read under the locks: a booking that committed while we searched is now visible.
     fresh = load_world(date_from=d0, date_to=d1, exclude_session_ids=tuple(exclude_ids),
-                       chair_ids=tuple(chair_ids), nurse_ids=tuple(nurse_ids), patient_id=patient.pk)
+                       chair_ids=tuple(chair_ids), nurse_ids=tuple(nurse_ids), patient_id=patient.pk,
+                       base=world)
     _raise_for(engine.check_unit(
         center=fresh.center, chairs=fresh.chairs, nurses=fresh.nurses, busy=fresh.busy,
         patient_id=patient.pk, placements=placements,
@@ -285,6 +300,7 @@ def _book_legs(*, patient, protocol, legs, start, by, chair, nurse, option, over
     return sessions
 
 
+@center_settings_scope
 @transaction.atomic
 def book_session(
     *,
@@ -317,6 +333,7 @@ def book_session(
                       nurse=nurse, option=option, override_reason=override_reason, series=None)[0]
 
 
+@center_settings_scope
 @transaction.atomic
 def book_series(
     *,
@@ -358,6 +375,7 @@ def book_series(
     return series
 
 
+@center_settings_scope
 @transaction.atomic
 def reschedule(
     *,
@@ -396,6 +414,7 @@ def reschedule(
     return session
 
 
+@center_settings_scope
 @transaction.atomic
 def cancel(
     *, session: InfusionSession, reason: str, by=None, actor_label: str = "", notify_patient: bool = True
@@ -457,30 +476,35 @@ def _transition(session: InfusionSession, action: str, *, by=None, actor_label: 
     return session
 
 
+@center_settings_scope
 @transaction.atomic
 def confirm(*, session: InfusionSession, by=None, actor_label: str = "") -> InfusionSession:
     """The patient (from the link or by phone) confirms they will come."""
     return _transition(session, "confirmed", by=by, actor_label=actor_label)
 
 
+@center_settings_scope
 @transaction.atomic
 def check_in(*, session: InfusionSession, by=None) -> InfusionSession:
     """The patient has arrived."""
     return _transition(session, "checked_in", by=by)
 
 
+@center_settings_scope
 @transaction.atomic
 def start_infusion(*, session: InfusionSession, by=None) -> InfusionSession:
     """The patient is in the chair (premedication starts). REMS drugs need the check first."""
     return _transition(session, "started", by=by)
 
 
+@center_settings_scope
 @transaction.atomic
 def complete(*, session: InfusionSession, by=None) -> InfusionSession:
     """Infusion and observation done; the chair goes to turnover."""
     return _transition(session, "completed", by=by)
 
 
+@center_settings_scope
 @transaction.atomic
 def mark_no_show(*, session: InfusionSession, by=None) -> InfusionSession:
     """The patient did not come. Only once the start time has passed."""
@@ -489,6 +513,7 @@ def mark_no_show(*, session: InfusionSession, by=None) -> InfusionSession:
     return _transition(session, "no_show", by=by)
 
 
+@center_settings_scope
 @transaction.atomic
 def record_rems_check(*, session: InfusionSession, by) -> InfusionSession:
     """The nurse verified the patient's REMS authorization for this infusion."""
@@ -504,6 +529,7 @@ def record_rems_check(*, session: InfusionSession, by) -> InfusionSession:
     return session
 
 
+@center_settings_scope
 @transaction.atomic
 def record_past_dose(
     *, patient: Patient, protocol: Protocol, dose_number: int, start: dt.datetime, chair: Chair,

@@ -67,12 +67,17 @@ def load_world(
     chair_ids: tuple[int, ...] | None = None,
     nurse_ids: tuple[int, ...] | None = None,
     patient_id: int | None = None,
+    base: World | None = None,
 ) -> World:
     """Everything the engine needs for center-local days date_from..date_to (inclusive).
 
     chair_ids/nurse_ids/patient_id narrow the busy sessions loaded (a booking's re-check after
-    taking locks); by default every active session in the span is loaded.
+    taking locks); by default every active session in the span is loaded. With `base` (a world
+    already loaded for the same days) only the busy sessions are read again.
     """
+    if base is not None:
+        busy = _busy(date_from, date_to, base.tz, exclude_session_ids, chair_ids, nurse_ids, patient_id)
+        return World(base.center_row, base.center, base.chairs, base.nurses, busy)
     center_row = CenterSettings.load()
     tz = ZoneInfo(center_row.time_zone)
     hours = {h.weekday: h for h in OpeningHours.objects.all()}
@@ -120,6 +125,12 @@ def load_world(
             shifts=tuple(sorted(shifts, key=lambda i: i.start)),
         )
 
+    busy = _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, patient_id)
+    return World(center_row, center, chairs, nurses, busy)
+
+
+def _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, patient_id):
+    """Active sessions touching the span (a day either side, for sessions crossing midnight)."""
     span_start = day_bounds(date_from, tz)[0] - dt.timedelta(days=1)
     span_end = day_bounds(date_to, tz)[1] + dt.timedelta(days=1)
     qs = InfusionSession.objects.filter(
@@ -136,14 +147,13 @@ def load_world(
         if patient_id is not None:
             narrow |= Q(patient_id=patient_id)
         qs = qs.filter(narrow)
-    busy = [
+    return [
         engine.BusySession(id=i, patient_id=p, chair_id=c, nurse_id=n, start=s, observation_end=o,
                            chair_release_at=r)
         for i, p, c, n, s, o, r in qs.values_list(
             "id", "patient_id", "chair_id", "nurse_id", "start", "observation_end", "chair_release_at"
         )
     ]
-    return World(center_row, center, chairs, nurses, busy)
 
 
 def dose_rule_specs(protocol: Protocol) -> list[engine.DoseRuleSpec]:

@@ -15,6 +15,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,7 +48,8 @@ class Worker:
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/celery"), "-A", "infusion_center", "worker", "-P", "prefork",
+            # The celery of the interpreter running the tests (a fresh clone may use another venv).
+            [sys.executable, "-m", "celery", "-A", "infusion_center", "worker", "-P", "prefork",
              "-c", "2", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
              "-n", f"reminders-{time.monotonic_ns()}@%h"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
