@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
 from scheduling import engine
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -147,12 +150,27 @@ def _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, pat
         if patient_id is not None:
             narrow |= Q(patient_id=patient_id)
         qs = qs.filter(narrow)
+    fields = ("id", "patient_id", "chair_id", "nurse_id")
+    if connection.vendor == "postgresql":
+        # Thousands of timestamps per search: reading them as epoch seconds and building the
+        # datetimes in C is ~10x faster than Django's per-value timestamptz loader.
+        qs = qs.annotate(
+            _s=RawSQL('EXTRACT(EPOCH FROM "scheduling_infusionsession"."start")::float8', ()),
+            _o=RawSQL('EXTRACT(EPOCH FROM "scheduling_infusionsession"."observation_end")::float8', ()),
+            _r=RawSQL('EXTRACT(EPOCH FROM "scheduling_infusionsession"."chair_release_at")::float8', ()),
+        )
+        utc = dt.UTC
+        return [
+            engine.BusySession(id=i, patient_id=p, chair_id=c, nurse_id=n,
+                               start=dt.datetime.fromtimestamp(s, utc),
+                               observation_end=dt.datetime.fromtimestamp(o, utc),
+                               chair_release_at=dt.datetime.fromtimestamp(r, utc))
+            for i, p, c, n, s, o, r in qs.values_list(*fields, "_s", "_o", "_r")
+        ]
     return [
         engine.BusySession(id=i, patient_id=p, chair_id=c, nurse_id=n, start=s, observation_end=o,
                            chair_release_at=r)
-        for i, p, c, n, s, o, r in qs.values_list(
-            "id", "patient_id", "chair_id", "nurse_id", "start", "observation_end", "chair_release_at"
-        )
+        for i, p, c, n, s, o, r in qs.values_list(*fields, "start", "observation_end", "chair_release_at")
     ]
 
 
