@@ -94,7 +94,7 @@ def _do_confirm(request, session, ctx):
     except SchedulingError:
         ctx["problem"] = "This visit can no longer be confirmed online. Please call us."
         return render(request, "patients/session.html", ctx, status=409)
-    ctx.update(is_confirmed=True, done="confirmed")
+    ctx.update(session=session, is_confirmed=True, done="confirmed")  # the page shows the new status
     return render(request, "patients/done.html", ctx)
 
 
@@ -110,13 +110,13 @@ def _do_cancel(request, session, ctx):
         ctx.update(done="cancelled")
         return render(request, "patients/done.html", ctx)  # a second click changes nothing
     try:
-        services.cancel(session=session, reason=form.reason_text(), actor_label="patient link")
+        session = services.cancel(session=session, reason=form.reason_text(), actor_label="patient link")
     except SchedulingError:
         ctx["problem"] = "This visit can no longer be cancelled online. Please call us."
         ctx["form"] = form
         return render(request, "patients/cancel.html", ctx, status=409)
     queue_front_desk_notice(session.pk)
-    ctx.update(is_open=False, is_cancelled=True, done="cancelled")
+    ctx.update(session=session, is_open=False, is_cancelled=True, done="cancelled")
     return render(request, "patients/done.html", ctx)
 
 
