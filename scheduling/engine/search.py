@@ -12,8 +12,10 @@ in each other's checks.
 
 Choice per start (deterministic)
 --------------------------------
-- chair: best fit, i.e. the eligible free chair whose free gap around the session is the
-  smallest (least fragmentation), then least idle time before the start, then lowest id;
+- chair: a chair of the commonest kind first when the protocol needs no particular kind (the
+  few beds stay free for those who need them), then best fit, i.e. the eligible free chair
+  whose free gap around the session is the smallest (least fragmentation), then least idle
+  time before the start, then lowest id;
 - nurse: the valid nurse with the fewest session starts that local day, then lowest id.
 
 Score (lower is better) = sum of ``score_parts``
@@ -97,6 +99,16 @@ class _Planner:
             key=lambda n: n.id,
         )
         self._day_counts: dict[date, dict[int, int]] = {}
+        # Keep scarce chair kinds (usually the few beds) for the protocols that need them:
+        # a dose that may sit anywhere takes a chair of the commonest kind first.
+        by_kind: dict[str, int] = {}
+        for c in ctx.chairs.values():
+            by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
+        common = max(by_kind.values(), default=0)
+        self.spare = {
+            cid: int(required_kind is None and by_kind[ctx.chairs[cid].kind] < common)
+            for cid in self.chair_ids
+        }
 
     def day_counts(self, d: date) -> dict[int, int]:
         c = self._day_counts.get(d)
@@ -129,12 +141,12 @@ class _Planner:
     def chair_key(self, cid: int, s: int, r: int):
         t = self.ctx.index.chair.get(cid)
         if t is None:
-            return (1 << 62, 1 << 62, cid)
+            return (self.spare[cid], 1 << 62, 1 << 62, cid)
         pe = t.prev_end(s)
         ns = t.next_start(r)
         before = s - pe if pe > -(1 << 61) else 1 << 40
         after = ns - r if ns is not None else 1 << 40
-        return (before + after, before, cid)
+        return (self.spare[cid], before + after, before, cid)
 
     def pick_chair(self, s: int, r: int, extra=()):
         idx = self.ctx.index
@@ -144,7 +156,7 @@ class _Planner:
                 k = self.chair_key(cid, s, r)
                 if best is None or k < best:
                     best = k
-        return None if best is None else best[2]
+        return None if best is None else best[-1]
 
     def place_leg(
         self,
@@ -298,7 +310,7 @@ def find_slots(
                         s = o + k * step
                         before = s - prev
                         after = max(0, gap_end - (s + cd))
-                        key = (before + after, before, cid)
+                        key = (pl.spare[cid], before + after, before, cid)
                         cur = best.get(k)
                         if cur is None or key < cur:
                             best[k] = key
@@ -326,7 +338,7 @@ def find_slots(
             peak = W_PEAK * (pre[hi] - pre[k]) / (hi - k) / n_all_chairs
             pref_part = 0.0 if pref is None else W_PREF * abs(o_hour + k * step / 3600 - pref)
             lb = days_part + pref_part + peak + mnp
-            cands.append((lb, s, key[2], days_part, pref_part, peak, d))
+            cands.append((lb, s, key[-1], days_part, pref_part, peak, d))
 
     cands.sort(key=lambda x: (x[0], x[1], x[2]))
     limit = max(0, request.limit)
