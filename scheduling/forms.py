@@ -76,7 +76,39 @@ class PatientForm(forms.ModelForm):
         return dob
 
 
-class SlotSearchForm(forms.Form):
+class SearchDatesForm(forms.Form):
+    """A search window: from today on, end not before start, at most MAX_SEARCH_DAYS long."""
+
+    date_from = forms.DateField(label="From", widget=DateInput())
+    date_to = forms.DateField(label="To", widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if end < start:
+                self.add_error("date_to", "The end date is before the start date.")
+            elif (end - start).days >= MAX_SEARCH_DAYS:
+                self.add_error("date_to", f"Search at most {MAX_SEARCH_DAYS} days at a time.")
+            if start < center_today():
+                self.add_error("date_from", "Search from today or later.")
+        return data
+
+
+class ChosenSlotFields(forms.Form):
+    """The option a coordinator clicked: its start and, for one dose, its chair and nurse."""
+
+    start = forms.CharField(widget=forms.HiddenInput)
+    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True), required=False,
+                                   widget=forms.HiddenInput)
+    nurse = forms.ModelChoiceField(queryset=Nurse.objects.filter(active=True), required=False,
+                                   widget=forms.HiddenInput)
+
+    def clean_start(self):
+        return parse_aware(self.cleaned_data["start"])
+
+
+class SlotSearchForm(SearchDatesForm):
     """Which dose to place and where to look: the find-and-book search."""
 
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
@@ -90,38 +122,21 @@ class SlotSearchForm(forms.Form):
     )
     option = forms.ChoiceField(label="Infusion option", choices=InfusionOption.choices,
                                initial=InfusionOption.STANDARD, required=False)
-    date_from = forms.DateField(label="From", widget=DateInput())
-    date_to = forms.DateField(label="To", widget=DateInput())
     override_reason = forms.CharField(
         label="Override reason (only to book outside the dose window)", max_length=500, required=False
     )
+    field_order = ["patient", "protocol", "dose_number", "series", "option", "date_from", "date_to",
+                   "override_reason"]
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end:
-            if end < start:
-                self.add_error("date_to", "The end date is before the start date.")
-            elif (end - start).days >= MAX_SEARCH_DAYS:
-                self.add_error("date_to", f"Search at most {MAX_SEARCH_DAYS} days at a time.")
-            if start < center_today():
-                self.add_error("date_from", "Search from today or later.")
         if not data.get("option"):
             data["option"] = InfusionOption.STANDARD
         return data
 
 
-class BookForm(SlotSearchForm):
+class BookForm(ChosenSlotFields, SlotSearchForm):
     """One chosen option: the search plus the slot's start and, for one dose, chair and nurse."""
-
-    start = forms.CharField(widget=forms.HiddenInput)
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
-    nurse = forms.ModelChoiceField(queryset=Nurse.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
-
-    def clean_start(self):
-        return parse_aware(self.cleaned_data["start"])
 
 
 def parse_aware(raw: str) -> dt.datetime:
@@ -142,33 +157,12 @@ class CancelForm(forms.Form):
     )
 
 
-class RescheduleSearchForm(forms.Form):
-    date_from = forms.DateField(label="From", widget=DateInput())
-    date_to = forms.DateField(label="To", widget=DateInput())
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end:
-            if end < start:
-                self.add_error("date_to", "The end date is before the start date.")
-            elif (end - start).days >= MAX_SEARCH_DAYS:
-                self.add_error("date_to", f"Search at most {MAX_SEARCH_DAYS} days at a time.")
-            if start < center_today():
-                self.add_error("date_from", "Search from today or later.")
-        return data
+class RescheduleSearchForm(SearchDatesForm):
+    """Where to look for a new time for a booked session."""
 
 
-class MoveForm(RescheduleSearchForm):
-    start = forms.CharField(widget=forms.HiddenInput)
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
-    nurse = forms.ModelChoiceField(queryset=Nurse.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
+class MoveForm(ChosenSlotFields, RescheduleSearchForm):
     override_reason = forms.CharField(label="Override reason", max_length=500, required=False)
-
-    def clean_start(self):
-        return parse_aware(self.cleaned_data["start"])
 
 
 class UtilizationForm(forms.Form):
