@@ -116,7 +116,7 @@ def run_dispatcher(batch: int) -> int:
     from django.db import connection
 
     from scheduling.models import CenterSettings
-    from scheduling.notifications.dispatch import claim_due, deliver
+    from scheduling.notifications.dispatch import claim_due, deliver_batch
 
     connection.close()  # a forked child opens its own connection
     center = CenterSettings.load()
@@ -126,8 +126,7 @@ def run_dispatcher(batch: int) -> int:
             ids = claim_due(limit=batch, center=center)
             if not ids:
                 return sent
-            for pk in ids:
-                sent += deliver(pk, center=center).result == "sent"
+            sent += sum(o.result == "sent" for o in deliver_batch(ids, center=center))
 
 
 def main() -> int:

@@ -1,7 +1,9 @@
 """Celery tasks: the minute-by-minute reminder dispatcher and the charge nurse's digest.
 
 dispatch_due_reminders (beat, every 60 s) claims due reminders in batches and queues one
-send_reminder task per reminder. Retries are not broker ETAs: a transient failure puts the row
+send_reminders task per chunk of REMINDER_SEND_CHUNK ids (each reminder still has its own
+lock-send-mark transaction inside the task; the chunk only shares reads, rendering and the mail
+connection). Retries are not broker ETAs: a transient failure puts the row
 back to `pending` with a later due time, and a later dispatch run picks it up.
 """
 
@@ -18,6 +20,9 @@ from scheduling.notifications import dispatch
 
 log = logging.getLogger(__name__)
 
+# Reminders per send task (settings.REMINDER_SEND_CHUNK overrides).
+SEND_CHUNK = 25
+
 
 @shared_task(name="scheduling.tasks.send_reminder", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
@@ -28,17 +33,35 @@ def send_reminder(reminder_id: int) -> str:
     return outcome.result
 
 
+@shared_task(name="scheduling.tasks.send_reminders", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def send_reminders(reminder_ids: list[int]) -> int:
+    """Send a chunk of claimed reminders; returns how many went out. Idempotent like
+    send_reminder: a redelivered chunk skips the ones already sent."""
+    outcomes = dispatch.deliver_batch(reminder_ids)
+    for outcome in outcomes:
+        log.info("reminder %s: %s %s", outcome.reminder_id, outcome.result, outcome.detail)
+    return sum(o.result == "sent" for o in outcomes)
+
+
+def _chunks(ids: list[int], size: int):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
 @shared_task(name="scheduling.tasks.dispatch_due_reminders", acks_late=True, ignore_result=True)
 def dispatch_due_reminders() -> int:
-    """Claim everything due (batch by batch, within a time budget) and queue a send per row.
-    Queued only after the claim committed; if this process dies in between, the lease runs
-    out and the next run claims the rows again."""
+    """Claim everything due (batch by batch, within a time budget) and queue a send task per
+    chunk. Queued only after the claim committed; if this process dies in between, the lease
+    runs out and the next run claims the rows again. Small chunks keep every worker process
+    busy and a lost task's rows few."""
     deadline = time.monotonic() + settings.REMINDER_DISPATCH_BUDGET_SECONDS
+    chunk = max(1, getattr(settings, "REMINDER_SEND_CHUNK", SEND_CHUNK))
     total = 0
     while time.monotonic() < deadline:
         ids = dispatch.claim_due()
-        for pk in ids:
-            send_reminder.delay(pk)
+        for part in _chunks(ids, chunk):
+            send_reminders.delay(part)
         total += len(ids)
         if len(ids) < settings.REMINDER_CLAIM_BATCH:
             break

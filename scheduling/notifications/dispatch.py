@@ -17,18 +17,19 @@ reminder ends in sent | failed | skipped (with a reason) | cancelled.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import random
 import smtplib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from patients.models import Patient
@@ -36,9 +37,12 @@ from scheduling.models import (
     ACTIVE_STATUSES,
     CenterSettings,
     Channel,
+    InfusionSession,
+    Protocol,
     Reminder,
     ReminderKind,
     ReminderStatus,
+    center_settings_scope,
 )
 from scheduling.notifications import messages, sms
 from scheduling.notifications.outbox import SCHEDULED_KINDS
@@ -143,25 +147,41 @@ def _classify_smtp(exc: Exception) -> Exception:
     return TransientSendError(f"{type(exc).__name__}: {exc}")
 
 
-def _send_email(reminder: Reminder, center: CenterSettings, checklist, connections: list) -> str:
-    """Hand the message to the mail server. The connection is left open (closed by the caller
-    after the commit), so the SMTP QUIT round trip is not inside the duplicate window."""
-    connection = get_connection(fail_silently=False)
-    connections.append(connection)
-    msg = messages.build_email_message(reminder, center, checklist=checklist, connection=connection)
+def _close_quietly(mail_connection) -> None:
     try:
-        connection.open()
-        if connection.send_messages([msg]) != 1:
+        mail_connection.close()
+    except Exception:  # the messages are accepted and recorded; a failed QUIT is noise
+        log.debug("closing the mail connection failed", exc_info=True)
+
+
+def _send_email(reminder: Reminder, center: CenterSettings, checklist, connections: list) -> str:
+    """Hand the message to the mail server. `connections` holds the batch's one open mail
+    connection (opened here on first use, reused by the next message of the batch, closed by
+    the caller after the last commit, so the SMTP QUIT round trip is not inside the duplicate
+    window). After a failure it is dropped and the next message opens a fresh one."""
+    if not connections:
+        connections.append(get_connection(fail_silently=False))
+    mail_connection = connections[-1]
+    msg = messages.build_email_message(reminder, center, checklist=checklist,
+                                       connection=mail_connection, cache=_render_cache.get())
+    try:
+        mail_connection.open()
+        if mail_connection.send_messages([msg]) != 1:
             raise TransientSendError("the mail backend did not take the message")
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, TransientSendError) as exc:
+        connections.remove(mail_connection)
+        _close_quietly(mail_connection)
+        if isinstance(exc, TransientSendError):
+            raise
         raise _classify_smtp(exc) from exc
     return msg.extra_headers["Message-ID"]
 
 
-def _send_sms(reminder: Reminder, center: CenterSettings) -> str:
-    body = messages.render_sms(reminder, center)
+def _send_sms(reminder: Reminder, center: CenterSettings, backend: sms.BaseSmsBackend | None = None,
+              cache: messages.RenderCache | None = None) -> str:
+    body = messages.render_sms(reminder, center, cache=cache)
     try:
-        return sms.send_sms(reminder.session.patient.mobile, body)
+        return (backend or sms.get_backend()).send(reminder.session.patient.mobile, body)
     except sms.SmsTransientError as exc:
         raise TransientSendError(str(exc)) from exc
     except sms.SmsPermanentError as exc:
@@ -182,15 +202,20 @@ def _skip_reason(reminder: Reminder, now: dt.datetime) -> str | None:
     return None
 
 
+def _local_midnight(tz: ZoneInfo, now: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(now.astimezone(tz).date(), dt.time(0), tzinfo=tz)
+
+
+def _texts_today_qs(since: dt.datetime, exclude_id: int, patient=None):
+    qs = Reminder.objects.filter(channel=Channel.SMS, kind__in=AUTOMATED_KINDS,
+                                 status=ReminderStatus.SENT, sent_at__gte=since)
+    if patient is not None:
+        qs = qs.filter(session__patient=patient)
+    return qs.exclude(pk=exclude_id)
+
+
 def _texts_today(patient: Patient, tz: ZoneInfo, now: dt.datetime, exclude_id: int) -> int:
-    local_midnight = dt.datetime.combine(now.astimezone(tz).date(), dt.time(0), tzinfo=tz)
-    return (
-        Reminder.objects.filter(session__patient=patient, channel=Channel.SMS,
-                                kind__in=AUTOMATED_KINDS, status=ReminderStatus.SENT,
-                                sent_at__gte=local_midnight)
-        .exclude(pk=exclude_id)
-        .count()
-    )
+    return _texts_today_qs(_local_midnight(tz, now), exclude_id, patient).count()
 
 
 def _maybe_async_commit() -> None:
@@ -211,41 +236,142 @@ def _finish(reminder: Reminder, now: dt.datetime, **fields) -> None:
     reminder.save(update_fields=[*fields, "lease_until", "updated_at"])
 
 
+# The batch's render cache, for _send_email (whose signature tests replace).
+_render_cache: contextvars.ContextVar[messages.RenderCache | None] = contextvars.ContextVar(
+    "reminder_render_cache", default=None)
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What the batch read says about a reminder before its own transaction locks it."""
+
+    patient_id: int
+    patient_tz: str
+    channel: str
+    kind: str
+    session_id: int
+
+
+@dataclass
+class _Batch:
+    """Shared by the reminders of one delivery batch; never trusted for a gate (each reminder
+    re-reads its row, session and patient under its own lock)."""
+
+    center: CenterSettings
+    heads: dict[int, _Head]
+    # session id -> (start, dose, protocol id, checklist): reused only while the locked session
+    # still has that start, dose and protocol.
+    checklists: dict = field(default_factory=dict)
+    connections: list = field(default_factory=list)  # at most one open mail connection
+    cache: messages.RenderCache = field(default_factory=messages.RenderCache)
+    protocols: dict = field(default_factory=dict)
+    _sms_backend: sms.BaseSmsBackend | None = None
+
+    def protocol(self, protocol_id: int) -> Protocol:
+        if protocol_id not in self.protocols:
+            self.protocols[protocol_id] = Protocol.objects.get(pk=protocol_id)
+        return self.protocols[protocol_id]
+
+    @property
+    def sms_backend(self) -> sms.BaseSmsBackend:
+        if self._sms_backend is None:
+            self._sms_backend = sms.get_backend()
+        return self._sms_backend
+
+    def checklist_for(self, session):
+        key = (session.start, session.dose_number, session.protocol_id)
+        cached = self.checklists.get(session.pk)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        from scheduling import selectors
+
+        checklist = selectors.lab_checklist(session=session)
+        self.checklists[session.pk] = (key, checklist)
+        return checklist
+
+
+def _read_batch(reminder_ids: list[int], center: CenterSettings) -> _Batch:
+    """One query for the heads, one for the protocols, three for every lab checklist."""
+    rows = (Reminder.objects.filter(pk__in=reminder_ids)
+            .values_list("pk", "session__patient_id", "session__patient__time_zone", "channel",
+                         "kind", "session_id"))
+    batch = _Batch(center=center, heads={pk: _Head(*rest) for pk, *rest in rows})
+    batch.protocols = Protocol.objects.filter(
+        pk__in=InfusionSession.objects.filter(reminders__pk__in=reminder_ids).values("protocol_id")
+    ).in_bulk()
+    lab_sessions = {h.session_id for h in batch.heads.values() if h.kind == ReminderKind.LAB_CHECKLIST}
+    if lab_sessions:
+        from scheduling import selectors
+
+        sessions = list(InfusionSession.objects.filter(pk__in=lab_sessions))
+        checklists = selectors.lab_readiness_for_sessions(sessions)
+        batch.checklists = {s.pk: ((s.start, s.dose_number, s.protocol_id), checklists[s.pk])
+                            for s in sessions}
+    return batch
+
+
 def deliver(reminder_id: int, *, now: dt.datetime | None = None,
             center: CenterSettings | None = None) -> Outcome:
     """Send one claimed reminder; idempotent (a second call for a sent reminder is a no-op)."""
-    connections: list = []
-    try:
-        return _deliver(reminder_id, now=now, center=center, connections=connections)
-    finally:
-        for connection in connections:  # after the commit: QUIT outside the duplicate window
-            try:
-                connection.close()
-            except Exception:  # the message is accepted and recorded; a failed QUIT is noise
-                log.debug("closing the mail connection failed", exc_info=True)
+    return deliver_batch([reminder_id], now=now, center=center)[0]
 
 
-def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
-    now = now or timezone.now()
+def deliver_batch(reminder_ids, *, now: dt.datetime | None = None,
+                  center: CenterSettings | None = None) -> list[Outcome]:
+    """Send several claimed reminders, one outcome each, in the given order.
+
+    What they share is read once: the center settings, the heads (patient, channel, kind), the
+    lab checklists, the rendered session pieces, one mail connection and one SMS backend. Each
+    reminder still has its own short transaction (lock the row, re-check every gate on fresh
+    rows, send, mark `sent`, commit) exactly as deliver() always had, so a crash can duplicate
+    at most the one message between the provider's acceptance and its commit."""
+    reminder_ids = list(reminder_ids)
+    if not reminder_ids:
+        return []
+    return _deliver_in_scope(reminder_ids, now, center)
+
+
+@center_settings_scope
+def _deliver_in_scope(reminder_ids: list[int], now, center) -> list[Outcome]:
     center = center or CenterSettings.load()
-    head = (Reminder.objects.filter(pk=reminder_id)
-            .values_list("session__patient_id", "channel").first())
+    batch = _read_batch(reminder_ids, center)
+    token = _render_cache.set(batch.cache)
+    try:
+        return [_deliver(pk, batch, now or timezone.now()) for pk in reminder_ids]
+    finally:
+        _render_cache.reset(token)
+        for mail_connection in batch.connections:  # after the last commit: QUIT outside the window
+            _close_quietly(mail_connection)
+
+
+def _deliver(reminder_id: int, batch: _Batch, now: dt.datetime) -> Outcome:
+    center = batch.center
+    head = batch.heads.get(reminder_id)
     if head is None:
         return Outcome(reminder_id, "noop", "no such reminder")
-    patient_id, channel = head
+    texts_cap = head.channel == Channel.SMS and head.kind in AUTOMATED_KINDS
+    since = _local_midnight(_tz(head.patient_tz, center.time_zone), now) if texts_cap else None
     with transaction.atomic():
         _maybe_async_commit()
-        if channel == Channel.SMS:
+        if head.channel == Channel.SMS:
             # Texts lock the patient (the daily cap and STOP are per patient), in the order the
             # booking services use: patient, then reminder rows.
-            Patient.objects.select_for_update().filter(pk=patient_id).exists()
-        reminder = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("session__protocol", "session__patient")
-            .filter(pk=reminder_id).first()
-        )
+            Patient.objects.select_for_update().filter(pk=head.patient_id).exists()
+        # Session and patient fresh under the lock (the gates read them); the protocol (wide
+        # rows of advice text, edited only by a manager) from the batch.
+        qs = (Reminder.objects.select_for_update(of=("self",))
+              .select_related("session__patient")
+              .filter(pk=reminder_id))
+        if texts_cap:
+            # Counted in the statement after the patient lock was granted, so its snapshot
+            # already holds every text sent by whoever held that lock before us.
+            sent_today = (_texts_today_qs(since, reminder_id).filter(session__patient=OuterRef("session__patient"))
+                          .order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+            qs = qs.annotate(texts_today=Subquery(sent_today))
+        reminder = qs.first()
         if reminder is None or reminder.status != ReminderStatus.SENDING:
             return Outcome(reminder_id, "noop", reminder.status if reminder else "gone")
+        reminder.session.protocol = batch.protocol(reminder.session.protocol_id)
         patient = reminder.session.patient
         tz = _tz(patient.time_zone, center.time_zone)
 
@@ -262,7 +388,11 @@ def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
             return Outcome(reminder_id, "deferred", "quiet hours")
 
         if reminder.channel == Channel.SMS and reminder.kind in AUTOMATED_KINDS:
-            if _texts_today(patient, tz, now, reminder.pk) >= center.max_automated_sms_per_day:
+            texts_today = getattr(reminder, "texts_today", None)
+            if texts_today is None or patient.time_zone != head.patient_tz:
+                # Not counted with the lock (the channel changed) or the patient's day did.
+                texts_today = _texts_today(patient, tz, now, reminder.pk)
+            if texts_today >= center.max_automated_sms_per_day:
                 tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1),
                                                center.quiet_hours_end, tzinfo=tz)
                 if tomorrow < reminder.session.start - dt.timedelta(hours=2):
@@ -275,9 +405,7 @@ def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
 
         checklist = None
         if reminder.kind == ReminderKind.LAB_CHECKLIST:
-            from scheduling import selectors
-
-            checklist = selectors.lab_checklist(session=reminder.session)
+            checklist = batch.checklist_for(reminder.session)
             if not checklist.missing:
                 _finish(reminder, now, status=ReminderStatus.SKIPPED,
                         skip_reason="every lab is in and current")
@@ -285,9 +413,9 @@ def _deliver(reminder_id: int, *, now, center, connections: list) -> Outcome:
 
         try:
             if reminder.channel == Channel.EMAIL:
-                provider_id = _send_email(reminder, center, checklist, connections)
+                provider_id = _send_email(reminder, center, checklist, batch.connections)
             else:
-                provider_id = _send_sms(reminder, center)
+                provider_id = _send_sms(reminder, center, batch.sms_backend, batch.cache)
         except PermanentSendError as exc:
             _finish(reminder, now, status=ReminderStatus.FAILED, last_error=str(exc)[:2000])
             return Outcome(reminder_id, "failed", str(exc))
@@ -313,4 +441,4 @@ def dispatch_inline(*, now: dt.datetime | None = None, limit: int | None = None)
     """Claim and send in this process (tests, the benchmark, a manual run)."""
     center = CenterSettings.load()
     ids = claim_due(now=now, limit=limit, center=center)
-    return [deliver(pk, now=now, center=center) for pk in ids]
+    return deliver_batch(ids, now=now, center=center)

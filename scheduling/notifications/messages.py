@@ -72,20 +72,45 @@ class Email:
     ics: bytes | None
 
 
-def session_context(session: InfusionSession, center: CenterSettings, *, checklist=None) -> dict:
-    """Everything a patient message about one session may show."""
+class RenderCache:
+    """What several messages about one session share within one dispatch batch: the derived
+    dates and times, the four signed links and the .ics invite. Keyed by every session field
+    they are built from (a moved session gets new ones); the session, patient and protocol
+    objects themselves are never cached (each message shows the rows it was sent from)."""
+
+    def __init__(self):
+        self._parts: dict = {}
+        self._ics: dict = {}
+
+    @staticmethod
+    def key(session: InfusionSession, center: CenterSettings) -> tuple:
+        return (session.pk, session.start, session.observation_end, session.updated_at,
+                id(center), center.time_zone, center.name, center.phone, center.address)
+
+    def parts(self, session: InfusionSession, center: CenterSettings) -> dict:
+        key = self.key(session, center)
+        parts = self._parts.get(key)
+        if parts is None:
+            parts = self._parts[key] = _session_parts(session, center)
+        return parts
+
+    def ics(self, session: InfusionSession, center: CenterSettings, *, cancelled: bool) -> bytes:
+        key = (self.key(session, center), cancelled)
+        body = self._ics.get(key)
+        if body is None:
+            body = self._ics[key] = session_ics(session, center, cancelled=cancelled)
+        return body
+
+
+def _session_parts(session: InfusionSession, center: CenterSettings) -> dict:
+    """The derived values of a session message: no model objects, safe to share."""
     tz = ZoneInfo(center.time_zone)
     start = session.start.astimezone(tz)
     # `start` is arrival: the chair is taken and premedication begins then. Plan for the whole
     # chair time up to the end of observation (turnover is the center's, not the patient's).
     plan_minutes = int((session.observation_end - session.start).total_seconds() // 60)
-    protocol = session.protocol
     return {
-        "center": center,
         "sender_name": sms_sender_name(center),
-        "patient_first_name": session.patient.first_name,
-        "protocol": protocol,
-        "session": session,
         "start": start,
         "date_long": long_date(start),
         "date_short": short_date(start),
@@ -94,10 +119,6 @@ def session_context(session: InfusionSession, center: CenterSettings, *, checkli
         "plan_minutes": plan_minutes,
         "plan_text": duration_text(plan_minutes),
         "leave_time": clock(session.observation_end.astimezone(tz)),
-        "drowsy": protocol.premed_causes_drowsiness,
-        "prep_advice": protocol.prep_advice,
-        "checklist": checklist,
-        "missing": list(checklist.missing) if checklist else [],
         "manage_url": links.url_for(session.pk, links.MANAGE),
         "confirm_url": links.url_for(session.pk, links.CONFIRM),
         "cancel_url": links.url_for(session.pk, links.CANCEL),
@@ -105,21 +126,42 @@ def session_context(session: InfusionSession, center: CenterSettings, *, checkli
     }
 
 
-def render_email(reminder: Reminder, center: CenterSettings, *, checklist=None) -> Email:
+def session_context(session: InfusionSession, center: CenterSettings, *, checklist=None,
+                    cache: RenderCache | None = None) -> dict:
+    """Everything a patient message about one session may show."""
+    parts = cache.parts(session, center) if cache else _session_parts(session, center)
+    protocol = session.protocol
+    return {
+        **parts,
+        "center": center,
+        "patient_first_name": session.patient.first_name,
+        "protocol": protocol,
+        "session": session,
+        "drowsy": protocol.premed_causes_drowsiness,
+        "prep_advice": protocol.prep_advice,
+        "checklist": checklist,
+        "missing": list(checklist.missing) if checklist else [],
+    }
+
+
+def render_email(reminder: Reminder, center: CenterSettings, *, checklist=None,
+                 cache: RenderCache | None = None) -> Email:
     session = reminder.session
-    ctx = session_context(session, center, checklist=checklist)
+    ctx = session_context(session, center, checklist=checklist, cache=cache)
     ctx["kind"] = reminder.kind
     subject = SUBJECTS[reminder.kind].format(date=ctx["date_short"], time=ctx["time"])
     text = render_to_string(f"notifications/email/{reminder.kind}.txt", ctx)
     html = render_to_string(f"notifications/email/{reminder.kind}.html", ctx)
-    ics = session_ics(session, center, cancelled=reminder.kind == ReminderKind.CANCELLATION)
+    cancelled = reminder.kind == ReminderKind.CANCELLATION
+    ics = (cache.ics(session, center, cancelled=cancelled) if cache
+           else session_ics(session, center, cancelled=cancelled))
     return Email(subject=subject, text=text, html=html, ics=ics)
 
 
 def build_email_message(reminder: Reminder, center: CenterSettings, *, checklist=None,
-                        connection=None) -> EmailMultiAlternatives:
+                        connection=None, cache: RenderCache | None = None) -> EmailMultiAlternatives:
     """The message with a stable Message-ID per reminder, so a resend is recognisable."""
-    email = render_email(reminder, center, checklist=checklist)
+    email = render_email(reminder, center, checklist=checklist, cache=cache)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
     msg = EmailMultiAlternatives(
         subject=email.subject, body=email.text, to=[reminder.session.patient.email],
@@ -134,16 +176,15 @@ def build_email_message(reminder: Reminder, center: CenterSettings, *, checklist
     return msg
 
 
-def render_sms(reminder: Reminder, center: CenterSettings) -> str:
+def render_sms(reminder: Reminder, center: CenterSettings, *, cache: RenderCache | None = None) -> str:
     """One GSM segment: center, date, time, link. Falls back to a shorter wording if needed."""
     session = reminder.session
-    tz = ZoneInfo(center.time_zone)
-    start = session.start.astimezone(tz)
+    parts = cache.parts(session, center) if cache else _session_parts(session, center)
     ctx = {
-        "sender_name": sms_sender_name(center),
-        "date": short_date(start),
-        "time": clock(start),
-        "link": links.url_for(session.pk, links.MANAGE),
+        "sender_name": parts["sender_name"],
+        "date": parts["date_short"],
+        "time": parts["time"],
+        "link": parts["manage_url"],
         "phone": center.phone,
     }
     ctx["short_sender"] = ctx["sender_name"][:24].rstrip()  # no "…": it is not a GSM character
