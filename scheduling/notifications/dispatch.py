@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F, Func, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.utils import timezone
 
 from patients.models import Patient
@@ -228,12 +228,104 @@ def _maybe_async_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+_update_sql: dict[tuple, str] = {}
+
+
 def _finish(reminder: Reminder, now: dt.datetime, **fields) -> None:
+    """Write the outcome columns of the locked row: one UPDATE, its SQL built once per set of
+    columns (the ORM's per-call compile cost more than the statement), values prepared by each
+    field exactly as save() would."""
+    fields["lease_until"] = None
+    fields["updated_at"] = timezone.now()  # what auto_now gave save(): the wall clock
     for name, value in fields.items():
         setattr(reminder, name, value)
-    reminder.lease_until = None
-    reminder.updated_at = now
-    reminder.save(update_fields=[*fields, "lease_until", "updated_at"])
+    names = tuple(fields)
+    key = (connection.vendor, names)
+    sql = _update_sql.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        sets = ", ".join(f"{q(Reminder._meta.get_field(n).column)} = %s" for n in names)
+        sql = _update_sql[key] = f"UPDATE {q(Reminder._meta.db_table)} SET {sets} WHERE {q('id')} = %s"
+    params = [Reminder._meta.get_field(n).get_db_prep_save(getattr(reminder, n), connection)
+              for n in names]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, reminder.pk])
+
+
+class _LockStatement:
+    """deliver()'s row lock: SELECT the reminder FOR UPDATE (only its own row) with its session
+    and patient, plus optionally the patient's automated texts since a moment. Written once per
+    process from the models' metadata: compiling the equivalent queryset cost more than running
+    it. Values go through the same converters the ORM applies, then Model.from_db()."""
+
+    _MODELS = (Reminder, InfusionSession, Patient)
+
+    def __init__(self, conn):
+        q = conn.ops.quote_name
+        self.aliases = ("r", "s", "p")
+        self.fields = [list(m._meta.concrete_fields) for m in self._MODELS]
+        cols = ", ".join(f"{a}.{q(f.column)}" for a, fs in zip(self.aliases, self.fields, strict=True)
+                         for f in fs)
+        r, s, p = (q(m._meta.db_table) for m in self._MODELS)
+        self.from_sql = (f"FROM {r} r INNER JOIN {s} s ON s.{q('id')} = r.{q('session_id')} "
+                         f"INNER JOIN {p} p ON p.{q('id')} = s.{q('patient_id')} WHERE r.{q('id')} = %s")
+        self.cols = cols
+        self.texts_sql = (
+            f"(SELECT COUNT(*) FROM {r} r2 INNER JOIN {s} s2 ON s2.{q('id')} = r2.{q('session_id')} "
+            f"WHERE s2.{q('patient_id')} = s.{q('patient_id')} AND r2.{q('channel')} = %s "
+            f"AND r2.{q('kind')} IN ({', '.join(['%s'] * len(AUTOMATED_KINDS))}) "
+            f"AND r2.{q('status')} = %s AND r2.{q('sent_at')} >= %s AND r2.{q('id')} <> %s)")
+        self.lock = " FOR UPDATE OF r" if conn.features.has_select_for_update_of else (
+            " FOR UPDATE" if conn.features.has_select_for_update else "")
+        # Per model: (position in its row, converters, the column they are told about).
+        self.converters = []
+        for m, fs in zip(self._MODELS, self.fields, strict=True):
+            convs = []
+            for n, f in enumerate(fs):
+                col = f.get_col(m._meta.db_table)
+                funcs = conn.ops.get_db_converters(col) + f.get_db_converters(conn)
+                if funcs:
+                    convs.append((n, funcs, col))
+            self.converters.append(convs)
+        self.alias = conn.alias
+
+    def fetch(self, reminder_id: int, texts_since: dt.datetime | None = None) -> Reminder | None:
+        if texts_since is None:
+            sql = f"SELECT {self.cols} {self.from_sql}{self.lock}"
+            params = [reminder_id]
+        else:
+            sql = f"SELECT {self.cols}, {self.texts_sql} {self.from_sql}{self.lock}"
+            params = [Channel.SMS, *AUTOMATED_KINDS, ReminderStatus.SENT,
+                      connection.ops.adapt_datetimefield_value(texts_since), reminder_id, reminder_id]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        objs, start = [], 0
+        for model, fields, convs in zip(self._MODELS, self.fields, self.converters, strict=True):
+            values = list(row[start:start + len(fields)])
+            for n, funcs, col in convs:
+                for func in funcs:
+                    values[n] = func(values[n], col, connection)
+            objs.append(model.from_db(self.alias, [f.attname for f in fields], values))
+            start += len(fields)
+        reminder, session, patient = objs
+        session.patient = patient
+        reminder.session = session
+        if texts_since is not None:
+            reminder.texts_today = row[start]
+        return reminder
+
+
+_lock_statements: dict[str, _LockStatement] = {}
+
+
+def _lock_reminder(reminder_id: int, texts_since: dt.datetime | None = None) -> Reminder | None:
+    stmt = _lock_statements.get(connection.vendor)
+    if stmt is None:
+        stmt = _lock_statements[connection.vendor] = _LockStatement(connection)
+    return stmt.fetch(reminder_id, texts_since)
 
 
 # The batch's render cache, for _send_email (whose signature tests replace).
@@ -357,18 +449,11 @@ def _deliver(reminder_id: int, batch: _Batch, now: dt.datetime) -> Outcome:
             # Texts lock the patient (the daily cap and STOP are per patient), in the order the
             # booking services use: patient, then reminder rows.
             Patient.objects.select_for_update().filter(pk=head.patient_id).exists()
-        # Session and patient fresh under the lock (the gates read them); the protocol (wide
-        # rows of advice text, edited only by a manager) from the batch.
-        qs = (Reminder.objects.select_for_update(of=("self",))
-              .select_related("session__patient")
-              .filter(pk=reminder_id))
-        if texts_cap:
-            # Counted in the statement after the patient lock was granted, so its snapshot
-            # already holds every text sent by whoever held that lock before us.
-            sent_today = (_texts_today_qs(since, reminder_id).filter(session__patient=OuterRef("session__patient"))
-                          .order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
-            qs = qs.annotate(texts_today=Subquery(sent_today))
-        reminder = qs.first()
+        # Row, session and patient fresh under the lock (the gates read them); the protocol (wide
+        # rows of advice text, edited only by a manager) from the batch. With the text cap, the
+        # count runs in this statement, after the patient lock was granted, so its snapshot
+        # already holds every text sent by whoever held that lock before us.
+        reminder = _lock_reminder(reminder_id, since)
         if reminder is None or reminder.status != ReminderStatus.SENDING:
             return Outcome(reminder_id, "noop", reminder.status if reminder else "gone")
         reminder.session.protocol = batch.protocol(reminder.session.protocol_id)

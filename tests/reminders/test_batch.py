@@ -193,3 +193,22 @@ def test_send_reminders_task_is_idempotent(booked, mailoutbox):
     assert tasks.send_reminders.run(ids) == 3
     assert tasks.send_reminders.run(ids) == 0  # a redelivered chunk sends nothing again
     assert len(mailoutbox) == 3
+
+
+def test_the_hand_written_lock_reads_what_the_orm_reads(booked):
+    from django.db import transaction
+    from django.forms.models import model_to_dict
+
+    r = Reminder.objects.filter(session=booked).first()
+    with transaction.atomic():
+        locked = dispatch._lock_reminder(r.pk)
+        counted = dispatch._lock_reminder(r.pk, timezone.now() - dt.timedelta(days=1))
+    orm = Reminder.objects.select_related("session__patient").get(pk=r.pk)
+    for got, want in ((locked, orm), (locked.session, orm.session),
+                      (locked.session.patient, orm.session.patient)):
+        fields = [f.attname for f in type(want)._meta.concrete_fields]
+        assert {f: getattr(got, f) for f in fields} == {f: getattr(want, f) for f in fields}
+        assert model_to_dict(got) == model_to_dict(want)
+    assert counted.texts_today == 0
+    with transaction.atomic():
+        assert dispatch._lock_reminder(10**9) is None
