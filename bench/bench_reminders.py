@@ -6,8 +6,9 @@
 
 The mix is what a real day looks like: per session a lab checklist (email, reads the labs), a
 prep email, a day-before text and a move notice by email and text. The dispatcher code is the
-production path (claim_due in batches, then deliver() per reminder: lock, gates, render
-text + HTML + .ics, send, mark sent). Target: <= 60 s on 2 cores.
+production path (claim_due in batches, then deliver_batch() as the send_reminders task runs it:
+shared reads once per batch, then per reminder lock, gates, render text + HTML + .ics, send,
+mark sent, commit). Target: <= 60 s on 2 cores.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ still allowed, quiet hours, the daily text cap), sends, and marks it `sent` with
 message id in the same transaction, right after the provider accepted it. The only window for a
 duplicate is a crash between the provider's acceptance and that commit.
 
+deliver_batch(): the same per reminder, with what a batch shares read once (center settings,
+heads, protocols, lab checklists, rendered session pieces, one mail connection). Sends are NOT
+grouped under one commit: that would widen the duplicate window to the whole group.
+
 Transient failures go back to `pending` with an exponential, jittered due time (no long-ETA
 tasks sit in the broker); after REMINDER_MAX_ATTEMPTS the reminder is `failed`. Every
 reminder ends in sent | failed | skipped (with a reason) | cancelled.
