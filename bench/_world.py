@@ -219,6 +219,10 @@ def setup(seed: int = 11) -> World:
     world = build(seed)
     print(f"world: {N_CHAIRS} chairs, {N_NURSES} nurses, {DAYS} days from {world.day0}, "
           f"{world.sessions} sessions, {world.booked_share:.0%} of chair time booked")
+    # The same collector settings the web and Celery workers run with (infusion_center/wsgi.py).
+    from infusion_center.gc_tuning import tune_gc
+
+    tune_gc()
     return world
 
 
