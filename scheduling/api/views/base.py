@@ -2,16 +2,18 @@
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from scheduling.api.pagination import Pages
-from scheduling.api.permissions import STAFF, ByRole
+from scheduling.api.permissions import STAFF, ByRole, TokenWithRoles
 from scheduling.api.serializers import ConflictSerializer, DetailSerializer, FieldErrorsSerializer
 
 
 class ClinicView(APIView):
     """Reads for any clinic role; writes for none unless a view says who."""
 
+    authentication_classes = [TokenWithRoles, SessionAuthentication]
     permission_classes = [ByRole]
     read_roles = STAFF
     write_roles: frozenset = frozenset()
