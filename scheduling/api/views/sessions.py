@@ -12,20 +12,13 @@ from rest_framework.response import Response
 from patients.models import Patient
 from scheduling import selectors, services
 from scheduling.api.fields import AwareDateTimeField, CommaChoicesField, IdField
+from scheduling.api.pagination import Pages
 from scheduling.api.permissions import BOOKERS, DAY_OF, DESK_DAY_OF
-from scheduling.api.serializers import SessionOutputSerializer
+from scheduling.api.serializers import SessionOutputSerializer, session_rows, session_values
 from scheduling.api.views.base import ClinicView, paged, responses
 from scheduling.models import Chair, InfusionOption, InfusionSession, Nurse, Protocol, SessionStatus
 
 _SESSIONS = InfusionSession.objects.select_related("patient", "protocol", "chair", "nurse")
-# What the session output reads of the joined rows: skips the protocol's long texts and JSON.
-OUTPUT_ONLY = (
-    "id", "patient_id", "protocol_id", "dose_number", "option", "series_id", "chair_id", "nurse_id", "status",
-    "start", "premed_start", "infusion_start", "infusion_end", "observation_end", "chair_release_at",
-    "override_reason", "cancel_reason", "confirmed_at", "checked_in_at", "started_at", "completed_at",
-    "rems_checked_at", "patient__first_name", "patient__last_name", "patient__mrn", "protocol__code",
-    "protocol__brand_name", "chair__name", "nurse__name",
-)
 
 
 def _fresh(session_id: int) -> InfusionSession:
@@ -71,7 +64,9 @@ class SessionListApi(ClinicView):
     def get(self, request):
         """Sessions in start order, filtered by center-local dates, patient, chair, nurse, status."""
         q = self.query(self.FilterSerializer)
-        return self.paginate(selectors.session_list(**q).only(*OUTPUT_ONLY), SessionOutputSerializer)
+        paginator = Pages()
+        page = paginator.paginate_queryset(session_values(selectors.session_list(**q)), request, view=self)
+        return paginator.get_paginated_response(session_rows(page))
 
     @extend_schema(operation_id="sessions_book", request=InputSerializer,
                    responses=responses({201: SessionOutputSerializer}, conflict=True))
