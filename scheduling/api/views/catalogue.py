@@ -1,12 +1,14 @@
 """The protocol catalogue, chairs and nurses (read only; managers edit them in admin)."""
 
+from django.db import connection
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from scheduling import selectors
+from scheduling.api.pagination import Pages
 from scheduling.api.views.base import ClinicView, paged, responses
-from scheduling.models import Chair, Nurse, NurseShift
+from scheduling.models import Chair, DoseRule, LabRequirement, LabTest, Nurse, NurseShift, Protocol
 
 
 class DoseRuleSerializer(serializers.Serializer):
@@ -79,7 +81,41 @@ class ProtocolListApi(ClinicView):
                    responses=responses({200: paged(OutputSerializer, "Protocol")}, bad=False))
     def get(self, request):
         """The active protocol catalogue with dose rules and lab requirements."""
-        return self.paginate(selectors.protocol_list(), self.OutputSerializer)
+        rows = _catalogue_rows(self.OutputSerializer)
+        paginator = Pages()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(page)
+
+
+# The serialized catalogue of this process, with the version it was built from.
+_CATALOGUE: dict = {}
+
+
+def _catalogue_version():
+    """A digest of every catalogue row the protocol list shows (protocols, dose rules, lab
+    requirements, lab test names): one cheap query, so an admin edit shows on the next request.
+    None off PostgreSQL (no caching there)."""
+    if connection.vendor != "postgresql":
+        return None
+    parts = " || ".join(
+        f"(SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM {m._meta.db_table} t)"
+        for m in (Protocol, DoseRule, LabRequirement, LabTest)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {parts}")
+        return cursor.fetchone()[0]
+
+
+def _catalogue_rows(serializer_class) -> list:
+    """The active protocols rendered by serializer_class, reused while the catalogue is unchanged:
+    DRF's nested serializers cost several ms per request for data that changes a few times a year."""
+    version = _catalogue_version()
+    if version is not None and _CATALOGUE.get("version") == version:
+        return _CATALOGUE["rows"]
+    rows = list(serializer_class(selectors.protocol_list(), many=True).data)
+    if version is not None:
+        _CATALOGUE.update(version=version, rows=rows)
+    return rows
 
 
 class ChairListApi(ClinicView):
