@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from scheduling import selectors
 from scheduling.api.fields import IdField
+from scheduling.api.pagination import Pages
 from scheduling.api.serializers import ChecklistSerializer, SessionOutputSerializer
 from scheduling.api.views.base import ClinicView, paged, responses
 from scheduling.world import center_tz
@@ -97,5 +98,15 @@ class DueApi(ClinicView):
     def get(self, request):
         """Patients due (or overdue) for their next dose and not yet booked, overdue first."""
         q = self.query(self.FilterSerializer)
-        items = selectors.due_worklist(today=q.get("today"), horizon_days=q["horizon_days"])
-        return self.paginate(items, self.OutputSerializer)
+        items = selectors.due_worklist_refs(today=q.get("today"), horizon_days=q["horizon_days"])
+        paginator = Pages()
+        page = paginator.paginate_queryset(items, request, view=self)
+        # Hand-built rows in OutputSerializer's shape (the declared fields are the schema).
+        return paginator.get_paginated_response([
+            {"patient": i.patient.pk, "patient_name": i.patient.full_name, "mrn": i.patient.mrn,
+             "protocol": i.protocol.code, "protocol_name": i.protocol.brand_name,
+             "dose_number": i.dose_number, "due_date": _day(i.due_date),
+             "window_start": _day(i.window_start), "window_end": _day(i.window_end),
+             "earliest_date": _day(i.earliest_date), "overdue_days": i.overdue_days}
+            for i in page
+        ])
