@@ -7,6 +7,7 @@ nurses with shifts and time off, active sessions), so availability stays fast an
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from scheduling.models import (
     DoseRule,
     InfusionSession,
     Nurse,
+    NurseShift,
+    NurseTimeOff,
     OpeningHours,
     Protocol,
 )
@@ -83,17 +86,90 @@ def load_world(
         return World(base.center_row, base.center, base.chairs, base.nurses, busy)
     center_row = CenterSettings.load()
     tz = ZoneInfo(center_row.time_zone)
-    hours = {h.weekday: h for h in OpeningHours.objects.all()}
+    if connection.vendor == "postgresql":
+        center, chairs, nurses = _clinic_pg(center_row, tz, date_from, date_to)
+    else:
+        center, chairs, nurses = _clinic(center_row, tz, date_from, date_to)
+    busy = _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, patient_id)
+    return World(center_row, center, chairs, nurses, busy)
+
+
+def _clinic(center_row, tz, date_from, date_to):
+    """Opening windows, chairs and nurses (shifts less time off and closures) for the span."""
+    hours = {h.weekday: (h.opens, h.closes) for h in OpeningHours.objects.all()}
     closed = set(
         Closure.objects.filter(date__gte=date_from, date__lte=date_to).values_list("date", flat=True)
     )
+    chairs = [(c.id, c.name, c.kind, c.features) for c in Chair.objects.filter(active=True)]
+    nurses = [
+        (n.id, n.name, n.skills, n.max_concurrent_patients,
+         [(s.weekday, s.start, s.end) for s in n.shifts.all()],
+         [(o.start_date, o.end_date) for o in n.time_off.all()])
+        for n in Nurse.objects.filter(active=True).prefetch_related("shifts", "time_off")
+    ]
+    return _build_clinic(center_row, tz, date_from, date_to, hours, closed, chairs, nurses)
+
+
+# One statement for hours, closures, chairs and nurses with shifts and time off (each list in
+# the ORM's order): five round trips and their query compilation were most of a world's load.
+_CLINIC_SQL = """
+SELECT json_build_object(
+  'hours', (SELECT coalesce(json_agg(json_build_array(weekday, opens, closes)), '[]') FROM {hours}),
+  'closed', (SELECT coalesce(json_agg(date), '[]') FROM {closure} WHERE date >= %s AND date <= %s),
+  'chairs', (SELECT coalesce(json_agg(json_build_array(id, name, kind, features)
+                                      ORDER BY display_order, name), '[]') FROM {chair} WHERE active),
+  'nurses', (SELECT coalesce(json_agg(json_build_array(n.id, n.name, n.skills, n.max_concurrent_patients,
+      (SELECT coalesce(json_agg(json_build_array(s.weekday, s.start, s."end") ORDER BY s.weekday, s.start), '[]')
+         FROM {shift} s WHERE s.nurse_id = n.id),
+      (SELECT coalesce(json_agg(json_build_array(o.start_date, o.end_date)), '[]')
+         FROM {off} o WHERE o.nurse_id = n.id)) ORDER BY n.name), '[]')
+    FROM {nurse} n WHERE n.active)
+)::text
+"""
+
+# Built clinic parts by (the statement's text answer, first day, last day): the same answer
+# gives the same objects, so an edit anywhere is seen by the next search.
+_BUILT: dict[tuple, tuple] = {}
+_BUILT_MAX = 256
+
+
+def _clinic_pg(center_row, tz, date_from, date_to):
+    sql = _CLINIC_SQL.format(
+        hours=OpeningHours._meta.db_table, closure=Closure._meta.db_table, chair=Chair._meta.db_table,
+        shift=NurseShift._meta.db_table, off=NurseTimeOff._meta.db_table, nurse=Nurse._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [date_from, date_to])
+        text = cursor.fetchone()[0]
+    key = (text, center_row.time_zone, center_row.turnover_minutes, center_row.stagger_minutes,
+           center_row.slot_step_minutes, date_from, date_to)
+    hit = _BUILT.get(key)
+    if hit is not None:
+        return hit
+    data = json.loads(text)
+    clock = dt.time.fromisoformat
+    day = dt.date.fromisoformat
+    hours = {w: (clock(a), clock(b)) for w, a, b in data["hours"]}
+    closed = {day(d) for d in data["closed"]}
+    nurses = [
+        (i, name, skills, maxc, [(w, clock(a), clock(b)) for w, a, b in shifts],
+         [(day(a), day(b)) for a, b in off])
+        for i, name, skills, maxc, shifts, off in data["nurses"]
+    ]
+    built = _build_clinic(center_row, tz, date_from, date_to, hours, closed, data["chairs"], nurses)
+    if len(_BUILT) >= _BUILT_MAX:
+        _BUILT.clear()
+    _BUILT[key] = built
+    return built
+
+
+def _build_clinic(center_row, tz, date_from, date_to, hours, closed, chair_rows, nurse_rows):
     open_windows = []
     for day in _days(date_from, date_to):
         h = hours.get(day.weekday())
         if h is None or day in closed:
             continue
-        open_windows.append(engine.Interval(local_dt(day, h.opens, tz), local_dt(day, h.closes, tz)))
-
+        open_windows.append(engine.Interval(local_dt(day, h[0], tz), local_dt(day, h[1], tz)))
     center = engine.Center(
         time_zone=center_row.time_zone,
         open_windows=tuple(open_windows),
@@ -102,34 +178,32 @@ def load_world(
         slot_step_minutes=center_row.slot_step_minutes,
     )
     chairs = {
-        c.id: engine.Chair(id=c.id, name=c.name, kind=c.kind, features=frozenset(c.features or ()))
-        for c in Chair.objects.filter(active=True)
+        i: engine.Chair(id=i, name=name, kind=kind, features=frozenset(features or ()))
+        for i, name, kind, features in chair_rows
     }
     nurses = {}
-    for n in Nurse.objects.filter(active=True).prefetch_related("shifts", "time_off"):
+    for i, name, skills, max_concurrent, shift_rows, off_rows in nurse_rows:
         off_days = set()
-        for off in n.time_off.all():
-            if off.end_date >= date_from and off.start_date <= date_to:
-                off_days.update(_days(max(off.start_date, date_from), min(off.end_date, date_to)))
+        for start_date, end_date in off_rows:
+            if end_date >= date_from and start_date <= date_to:
+                off_days.update(_days(max(start_date, date_from), min(end_date, date_to)))
         shifts = []
         by_weekday: dict[int, list] = {}
-        for s in n.shifts.all():
-            by_weekday.setdefault(s.weekday, []).append(s)
+        for weekday, start, end in shift_rows:
+            by_weekday.setdefault(weekday, []).append((start, end))
         for day in _days(date_from, date_to):
             if day in off_days or day in closed:
                 continue
-            for s in by_weekday.get(day.weekday(), ()):
-                shifts.append(engine.Interval(local_dt(day, s.start, tz), local_dt(day, s.end, tz)))
-        nurses[n.id] = engine.Nurse(
-            id=n.id,
-            name=n.name,
-            skills=frozenset(n.skills or ()),
-            max_concurrent=n.max_concurrent_patients,
-            shifts=tuple(sorted(shifts, key=lambda i: i.start)),
+            for start, end in by_weekday.get(day.weekday(), ()):
+                shifts.append(engine.Interval(local_dt(day, start, tz), local_dt(day, end, tz)))
+        nurses[i] = engine.Nurse(
+            id=i,
+            name=name,
+            skills=frozenset(skills or ()),
+            max_concurrent=max_concurrent,
+            shifts=tuple(sorted(shifts, key=lambda iv: iv.start)),
         )
-
-    busy = _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, patient_id)
-    return World(center_row, center, chairs, nurses, busy)
+    return center, chairs, nurses
 
 
 def _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, patient_id):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -11,7 +12,7 @@ from scheduling import selectors, services
 from scheduling.api.fields import IdField
 from scheduling.api.serializers import PhaseTimesMixin
 from scheduling.api.views.base import ClinicView, responses
-from scheduling.models import Chair, InfusionOption, Nurse, Protocol
+from scheduling.models import Chair, InfusionOption, Nurse, Protocol, center_settings_scope
 from scheduling.world import center_tz
 
 MAX_RANGE_DAYS = 62
@@ -77,6 +78,7 @@ class AvailabilityApi(ClinicView):
 
     @extend_schema(operation_id="availability", parameters=[FilterSerializer],
                    responses=responses({200: SlotSerializer(many=True)}))
+    @method_decorator(center_settings_scope)  # validation, next dose and search share one read
     def get(self, request):
         """Free options ranked best first: start, chair, nurse and every phase time."""
         q = self.query(self.FilterSerializer)
