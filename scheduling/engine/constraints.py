@@ -108,6 +108,33 @@ class _Track:
         return -1
 
 
+class _LazyTracks:
+    """Tracks built on first use. A search asks about one patient; building a sorted track for
+    each of the hundreds of patients on the books cost more than the search itself."""
+
+    __slots__ = ("_raw", "_built")
+
+    def __init__(self, raw: dict[int, list]) -> None:
+        self._raw = raw
+        self._built: dict[int, _Track] = {}
+
+    def get(self, key: int, default=None):
+        track = self._built.get(key)
+        if track is None:
+            items = self._raw.pop(key, None)
+            if items is None:
+                return default
+            track = self._built[key] = _Track()
+            track.build(items)
+        return track
+
+    def setdefault(self, key: int, default: _Track) -> _Track:
+        track = self.get(key)
+        if track is None:
+            track = self._built[key] = default
+        return track
+
+
 class Windows:
     """Sorted intervals (open windows or shifts) answering 'is [s, e) inside ONE of them'."""
 
@@ -152,7 +179,7 @@ class BusyIndex:
     def __init__(self, busy: Iterable[BusySession] = ()) -> None:
         self.chair: dict[int, _Track] = {}
         self.nurse: dict[int, _Track] = {}
-        self.patient: dict[int, _Track] = {}
+        self.patient: _LazyTracks
         c: dict[int, list] = {}
         n: dict[int, list] = {}
         p: dict[int, list] = {}
@@ -166,7 +193,8 @@ class BusyIndex:
                 n.setdefault(b.nurse_id, []).append((s, e, b))
             starts.append(s)
             releases.append(r)
-        for src, dst in ((c, self.chair), (n, self.nurse), (p, self.patient)):
+        self.patient = _LazyTracks(p)
+        for src, dst in ((c, self.chair), (n, self.nurse)):
             for k, items in src.items():
                 t = _Track()
                 t.build(items)
