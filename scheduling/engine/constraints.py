@@ -388,13 +388,17 @@ class Context:
             )
         return out
 
-    def placement_violations(
-        self, patient_id, p: Placement, required_skill, required_kind, extra=()
-    ) -> list[Violation]:
-        tl = p.timeline
-        s, e, r = ts(tl.start), ts(tl.observation_end), ts(tl.chair_release_at)
+    def hours_and_patient_violations(self, patient_id, dose_number, s, e, extra=()) -> list[Violation]:
+        """Rules 2 and 3 for one dose: inside one opening window, patient free."""
         out: list[Violation] = []
-        out += self.chair_violations(p.chair_id, s, r, required_kind, extra)
+        if not self.windows.contains(s, e):
+            out.append(
+                Violation(
+                    "hours",
+                    f"Dose {dose_number} at {self.fmt(s)}-{from_ts(e, self.tz):%H:%M} is not inside one opening window of the center.",
+                    None,
+                )
+            )
         lab = self.index.patient_clash(patient_id, s, e, extra)
         if lab is not None:
             out.append(
@@ -404,14 +408,16 @@ class Context:
                     f"patient:{patient_id}",
                 )
             )
-        if not self.windows.contains(s, e):
-            out.append(
-                Violation(
-                    "hours",
-                    f"{self.fmt(s)}-{from_ts(e, self.tz):%H:%M} (dose {p.dose_number}) is not inside one opening window of the center.",
-                    None,
-                )
-            )
+        return out
+
+    def placement_violations(
+        self, patient_id, p: Placement, required_skill, required_kind, extra=()
+    ) -> list[Violation]:
+        tl = p.timeline
+        s, e, r = ts(tl.start), ts(tl.observation_end), ts(tl.chair_release_at)
+        out: list[Violation] = []
+        out += self.chair_violations(p.chair_id, s, r, required_kind, extra)
+        out += self.hours_and_patient_violations(patient_id, p.dose_number, s, e, extra)
         out += self.nurse_violations(p.nurse_id, s, e, required_skill, extra)
         return out
 

@@ -170,27 +170,7 @@ class _Planner:
         ctx = self.ctx
         tl = build_timeline(start, leg.timing, ctx.center.turnover_minutes)
         s, e, r = ts(tl.start), ts(tl.observation_end), ts(tl.chair_release_at)
-        viol: list[Violation] = []
-        if not ctx.windows.contains(s, e):
-            viol.append(
-                Violation(
-                    "hours",
-                    f"Dose {leg.dose_number} at {ctx.fmt(s)}-{from_ts(e, ctx.tz):%H:%M} "
-                    f"is not inside one opening window.",
-                    None,
-                )
-            )
-        lab = ctx.index.patient_clash(patient_id, s, e, extra)
-        if lab is not None:
-            from .constraints import describe
-
-            viol.append(
-                Violation(
-                    "patient",
-                    f"Patient {patient_id} is already in {describe(lab, ctx.tz)} at {ctx.fmt(s)}.",
-                    f"patient:{patient_id}",
-                )
-            )
+        viol = ctx.hours_and_patient_violations(patient_id, leg.dose_number, s, e, extra)
         if viol:
             return None, viol
         cid = chair_id if chair_id is not None else self.pick_chair(s, r, extra)
