@@ -120,6 +120,7 @@ def test_lab_checklist_names_exactly_the_missing_tests_and_by_when(booked, mailo
         assert item.test_name in msg.body
         assert f"{item.needed_by:%a %b} {item.needed_by.day}" in msg.body
     assert done.name not in msg.body
+    assert "Missing;" not in msg.body  # patient wording, not the staff checklist message
     other_tests = LabTest.objects.exclude(requirements__protocol=booked.protocol)
     assert not [t.name for t in other_tests if t.name in msg.body]
 
