@@ -483,6 +483,8 @@ ACTIVE_STATUSES = (
     SessionStatus.CHECKED_IN,
     SessionStatus.IN_CHAIR,
 )
+# Doses that count for spacing and the next dose: booked ahead or given.
+HELD_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 
 class Series(models.Model):

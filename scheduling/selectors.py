@@ -25,6 +25,7 @@ from patients.models import LabResult, LabStatus, Patient, PatientProtocol
 from scheduling import engine
 from scheduling.models import (
     ACTIVE_STATUSES,
+    HELD_STATUSES,
     CenterSettings,
     Chair,
     DoseRule,
@@ -35,8 +36,6 @@ from scheduling.models import (
     center_settings_scope,
 )
 from scheduling.world import center_tz, day_bounds, dose_rule_specs, load_world, max_doses
-
-HELD_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 
 def protocol_list(*, active_only: bool = True) -> QuerySet[Protocol]:
@@ -313,6 +312,19 @@ class DueItem:
     overdue_days: int
 
 
+def dose_history(*, patient: Patient, protocol: Protocol, exclude_id: int | None = None):
+    """Doses of a protocol given or booked for a patient, oldest first, as the engine's
+    GivenDose on center-local dates. `exclude_id` leaves out a session being moved."""
+    qs = InfusionSession.objects.filter(patient=patient, protocol=protocol, status__in=HELD_STATUSES)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    tz = center_tz()
+    return [
+        engine.GivenDose(dose_number=n, on=s.astimezone(tz).date())
+        for n, s in qs.order_by("dose_number", "start").values_list("dose_number", "start")
+    ]
+
+
 @center_settings_scope
 def next_due_for(*, patient: Patient, protocol: Protocol, history=None):
     """The next dose of a patient's protocol and when it is due, from doses given or booked.
@@ -321,13 +333,7 @@ def next_due_for(*, patient: Patient, protocol: Protocol, history=None):
         return None
     specs = dose_rule_specs(protocol)
     if history is None:
-        tz = center_tz()
-        history = [
-            engine.GivenDose(n, s.astimezone(tz).date())
-            for n, s in InfusionSession.objects.filter(
-                patient=patient, protocol=protocol, status__in=HELD_STATUSES
-            ).order_by("dose_number", "start").values_list("dose_number", "start")
-        ]
+        history = dose_history(patient=patient, protocol=protocol)
     return engine.next_due(specs, history, max_doses=max_doses(protocol, specs))
 
 

@@ -25,7 +25,6 @@ from scheduling.exceptions import (
     SpacingViolation,
 )
 from scheduling.models import (
-    ACTIVE_STATUSES,
     AuditEvent,
     Chair,
     InfusionSession,
@@ -37,11 +36,11 @@ from scheduling.models import (
     center_settings_scope,
 )
 from scheduling.notifications import outbox
+from scheduling.selectors import dose_history
 from scheduling.world import center_tz, dose_rule_specs, load_world, max_doses
 
 # Rules whose violation means "taken by someone else" (409) rather than "invalid request" (400).
 CONFLICT_RULES = {"chair", "patient", "nurse_capacity", "stagger", "no_resource"}
-HELD_STATUSES = (*ACTIVE_STATUSES, SessionStatus.COMPLETED)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -89,24 +88,13 @@ def _audit(session, action, *, by=None, actor_label="", before=None, reason="", 
     )
 
 
-def _history(patient: Patient, protocol: Protocol, *, exclude_id: int | None = None):
-    """Doses given or booked, oldest first, as the engine's GivenDose."""
-    qs = InfusionSession.objects.filter(patient=patient, protocol=protocol, status__in=HELD_STATUSES)
-    if exclude_id:
-        qs = qs.exclude(pk=exclude_id)
-    tz = center_tz()
-    return [
-        engine.GivenDose(dose_number=n, on=s.astimezone(tz).date())
-        for n, s in qs.order_by("dose_number", "start").values_list("dose_number", "start")
-    ]
-
-
 def expected_next_dose(patient: Patient, protocol: Protocol, *, exclude_id: int | None = None) -> int:
     """The dose number a new booking must carry: one after the last given or booked.
     On-demand courses (relapse steroids) start again at dose 1 every time."""
     if protocol.courses_as_needed:
         return 1
-    last = max((g.dose_number for g in _history(patient, protocol, exclude_id=exclude_id)), default=0)
+    history = dose_history(patient=patient, protocol=protocol, exclude_id=exclude_id)
+    last = max((g.dose_number for g in history), default=0)
     if last == 0:
         treatment = PatientProtocol.objects.filter(patient=patient, protocol=protocol, active=True).first()
         last = treatment.doses_before_center if treatment else 0
@@ -137,7 +125,7 @@ def _check_dose(patient, protocol, specs, dose_number: int, *, exclude_id=None) 
 def _check_spacing(patient, protocol, specs, dose_number, day, option, override_reason, *, exclude_id=None):
     if protocol.courses_as_needed:
         return  # each course stands alone; the patient-overlap rule still applies
-    history = _history(patient, protocol, exclude_id=exclude_id)
+    history = dose_history(patient=patient, protocol=protocol, exclude_id=exclude_id)
     history = [g for g in history if g.dose_number < dose_number]
     check = engine.check_spacing(specs, history, dose_number, day, option)
     if check.violation is not None:
@@ -271,7 +259,7 @@ def _enrol(patient: Patient, protocol: Protocol) -> None:
     )
 
 
-def _resolve_option(patient, protocol, option: str) -> str:
+def _resolve_option(option: str) -> str:
     option = option or "standard"
     if option not in ("standard", "shorter"):
         raise SchedulingError(f"Unknown infusion option {option!r}.", field="option")
@@ -321,7 +309,7 @@ def book_session(
     """
     _require_aware(start)
     _require_future(start)
-    option = _resolve_option(patient, protocol, option)
+    option = _resolve_option(option)
     _lock_patient(patient)
     specs = dose_rule_specs(protocol)
     _check_dose(patient, protocol, specs, dose_number)
@@ -350,7 +338,7 @@ def book_series(
     a 3–5 day steroid course. Every dose at the same local clock time; all or none."""
     _require_aware(start)
     _require_future(start)
-    option = _resolve_option(patient, protocol, option)
+    option = _resolve_option(option)
     _lock_patient(patient)
     specs = dose_rule_specs(protocol)
     first_dose = first_dose or expected_next_dose(patient, protocol)
