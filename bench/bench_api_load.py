@@ -36,27 +36,46 @@ def paths(world) -> list[str]:
     from scheduling.models import Nurse
 
     nurse = Nurse.objects.order_by("pk").first().pk
-    patient = Patient.objects.create(mrn="LOAD0001", first_name="Load", last_name="Tester",
-                                     date_of_birth=dt.date(1980, 1, 1)).pk
+    patient = Patient.objects.create(
+        mrn="LOAD0001", first_name="Load", last_name="Tester", date_of_birth=dt.date(1980, 1, 1)
+    ).pk
     out = []
     for k in range(10):
         day = world.day0 + dt.timedelta(days=k % world.days)
-        out += [f"/api/sessions/?date={day}", f"/api/sessions/?date={day}&page=2",
-                f"/api/sessions/?date={day}&chair=", f"/api/roster/?date={day}&nurse={nurse}",
-                f"/api/roster/?date={day}&nurse={nurse}",
-                f"/api/availability/?patient={patient}&protocol=natalizumab&date_from={day}&date_to={day}&limit=5",
-                f"/api/availability/?patient={patient}&protocol=ocrelizumab_hyaluronidase_sc&date_from={day}"
-                f"&date_to={day}&limit=5",
-                "/api/protocols/", "/api/protocols/", "/api/due/"]
+        out += [
+            f"/api/sessions/?date={day}",
+            f"/api/sessions/?date={day}&page=2",
+            f"/api/sessions/?date={day}&chair=",
+            f"/api/roster/?date={day}&nurse={nurse}",
+            f"/api/roster/?date={day}&nurse={nurse}",
+            f"/api/availability/?patient={patient}&protocol=natalizumab&date_from={day}&date_to={day}&limit=5",
+            f"/api/availability/?patient={patient}&protocol=ocrelizumab_hyaluronidase_sc&date_from={day}"
+            f"&date_to={day}&limit=5",
+            "/api/protocols/",
+            "/api/protocols/",
+            "/api/due/",
+        ]
     return [p.replace("&chair=", "") for p in out]
 
 
 def start_gunicorn(workers: int, log) -> subprocess.Popen:
     env = dict(os.environ, DEBUG="false", CONN_MAX_AGE="600")
     proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "infusion_center.wsgi", "-w", str(workers),
-         "-b", f"{HOST}:{PORT}", "--log-level", "warning"],
-        cwd=_world.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True,
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "infusion_center.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"{HOST}:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=_world.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        text=True,
     )
     for _ in range(100):
         try:
@@ -99,14 +118,38 @@ def run_wrk(token, url_paths, seconds, connections) -> dict:
     script = LUA % (", ".join(f'"{p}"' for p in url_paths), token)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-                          "-s", f.name, f"http://{HOST}:{PORT}"], capture_output=True, text=True,
-                         timeout=seconds + 60).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            f.name,
+            f"http://{HOST}:{PORT}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
     os.unlink(f.name)
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
     n, errors, dur_us, p50, p95, p99, mx = line.split()[1:]
-    return {"tool": "wrk", "requests": int(n), "errors": int(errors), "seconds": int(dur_us) / 1e6,
-            "p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(mx)}
+    return {
+        "tool": "wrk",
+        "requests": int(n),
+        "errors": int(errors),
+        "seconds": int(dur_us) / 1e6,
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(mx),
+    }
 
 
 def run_threads(token, url_paths, seconds, connections) -> dict:
@@ -119,7 +162,9 @@ def run_threads(token, url_paths, seconds, connections) -> dict:
         i = k
         while time.monotonic() < deadline and len(lat) < 200_000:
             t = time.perf_counter()
-            conn.request("GET", url_paths[i % len(url_paths)], headers={"Authorization": f"Token {token}"})
+            conn.request(
+                "GET", url_paths[i % len(url_paths)], headers={"Authorization": f"Token {token}"}
+            )
             r = conn.getresponse()
             r.read()
             with lock:
@@ -134,8 +179,16 @@ def run_threads(token, url_paths, seconds, connections) -> dict:
     for th in threads:
         th.join()
     took = time.monotonic() - start
-    return {"tool": "python threads", "requests": len(lat), "errors": errors[0], "seconds": took,
-            "p50": _world.pct(lat, 50), "p95": _world.pct(lat, 95), "p99": _world.pct(lat, 99), "max": max(lat)}
+    return {
+        "tool": "python threads",
+        "requests": len(lat),
+        "errors": errors[0],
+        "seconds": took,
+        "p50": _world.pct(lat, 50),
+        "p95": _world.pct(lat, 95),
+        "p99": _world.pct(lat, 99),
+        "max": max(lat),
+    }
 
 
 def main() -> None:
@@ -143,8 +196,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument("--per-endpoint", type=int, default=5, metavar="SECONDS",
-                    help="then load each kind of request alone this long (0: skip)")
+    ap.add_argument(
+        "--per-endpoint",
+        type=int,
+        default=5,
+        metavar="SECONDS",
+        help="then load each kind of request alone this long (0: skip)",
+    )
     args = ap.parse_args()
     world = _world.setup()
     url_paths = paths(world)
@@ -174,13 +232,19 @@ def main() -> None:
     if errors:
         print("gunicorn log:", *errors[:10], sep="\n  ")
     rps = res["requests"] / res["seconds"]
-    print(f"mixed read load ({res['tool']}, gunicorn -w {args.workers}, {args.connections} connections, "
-          f"{res['seconds']:.0f} s): {res['requests']} requests, {res['errors']} errors, {rps:.0f} req/s, "
-          f"p50={res['p50']:.1f} ms p95={res['p95']:.1f} ms p99={res['p99']:.1f} ms max={res['max']:.1f} ms")
+    print(
+        f"mixed read load ({res['tool']}, gunicorn -w {args.workers}, {args.connections} connections, "
+        f"{res['seconds']:.0f} s): {res['requests']} requests, {res['errors']} errors, {rps:.0f} req/s, "
+        f"p50={res['p50']:.1f} ms p95={res['p95']:.1f} ms p99={res['p99']:.1f} ms max={res['max']:.1f} ms"
+    )
     for kind, r in alone.items():
-        print(f"  {kind:>12} alone: {r['requests'] / r['seconds']:6.0f} req/s  p50={r['p50']:.1f} ms  "
-              f"p95={r['p95']:.1f} ms  errors={r['errors']}")
-    print(f"target: >= 250 req/s and p95 <= 75 ms -> {'met' if rps >= 250 and res['p95'] <= 75 else 'NOT met'}")
+        print(
+            f"  {kind:>12} alone: {r['requests'] / r['seconds']:6.0f} req/s  p50={r['p50']:.1f} ms  "
+            f"p95={r['p95']:.1f} ms  errors={r['errors']}"
+        )
+    print(
+        f"target: >= 250 req/s and p95 <= 75 ms -> {'met' if rps >= 250 and res['p95'] <= 75 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

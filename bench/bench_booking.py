@@ -40,18 +40,33 @@ def main() -> None:
     from scheduling.exceptions import BookingConflict, SchedulingError
     from scheduling.models import InfusionSession, Protocol
 
-    protocols = {p.code: p for p in Protocol.objects.prefetch_related("dose_rules").filter(code__in=PROTOCOLS)}
-    desk = __import__("django.contrib.auth.models", fromlist=["User"]).User.objects.get(pk=world.user_id)
+    protocols = {
+        p.code: p
+        for p in Protocol.objects.prefetch_related("dose_rules").filter(code__in=PROTOCOLS)
+    }
+    desk = __import__("django.contrib.auth.models", fromlist=["User"]).User.objects.get(
+        pk=world.user_id
+    )
 
     search_s, book_s, outcome = [], [], Counter()
     for i in range(N_BOOKINGS):
-        patient = Patient.objects.create(mrn=f"BB{i:05d}", first_name="New", last_name=f"Booking{i}",
-                                         date_of_birth=dt.date(1980, 1, 1))
+        patient = Patient.objects.create(
+            mrn=f"BB{i:05d}",
+            first_name="New",
+            last_name=f"Booking{i}",
+            date_of_birth=dt.date(1980, 1, 1),
+        )
         protocol = protocols[PROTOCOLS[i % len(PROTOCOLS)]]
         day = world.day0 + dt.timedelta(days=i % (world.days - 2))
         t = time.perf_counter()
-        slots = selectors.availability(patient=patient, protocol=protocol, dose_number=1, date_from=day,
-                                       date_to=day + dt.timedelta(days=2), limit=10)
+        slots = selectors.availability(
+            patient=patient,
+            protocol=protocol,
+            dose_number=1,
+            date_from=day,
+            date_to=day + dt.timedelta(days=2),
+            limit=10,
+        )
         search_s.append(time.perf_counter() - t)
         if not slots:
             outcome["no slot"] += 1
@@ -59,8 +74,15 @@ def main() -> None:
         p = slots[0].placements[0]
         t = time.perf_counter()
         try:
-            services.book_session(patient=patient, protocol=protocol, dose_number=1, start=slots[0].start,
-                                  by=desk, chair=_obj("Chair", p.chair_id), nurse=_obj("Nurse", p.nurse_id))
+            services.book_session(
+                patient=patient,
+                protocol=protocol,
+                dose_number=1,
+                start=slots[0].start,
+                by=desk,
+                chair=_obj("Chair", p.chair_id),
+                nurse=_obj("Nurse", p.nurse_id),
+            )
             outcome["booked"] += 1
         except (BookingConflict, SchedulingError) as exc:
             outcome[type(exc).__name__] += 1
@@ -68,13 +90,20 @@ def main() -> None:
 
     # Searches over the whole 14 days (the coordinator's default view) as well.
     wide_s = []
-    patient = Patient.objects.create(mrn="BBWIDE", first_name="Wide", last_name="Search",
-                                     date_of_birth=dt.date(1980, 1, 1))
+    patient = Patient.objects.create(
+        mrn="BBWIDE", first_name="Wide", last_name="Search", date_of_birth=dt.date(1980, 1, 1)
+    )
     for i in range(50):
         protocol = protocols[PROTOCOLS[i % len(PROTOCOLS)]]
         t = time.perf_counter()
-        selectors.availability(patient=patient, protocol=protocol, dose_number=1, date_from=world.day0,
-                               date_to=world.day0 + dt.timedelta(days=world.days - 1), limit=10)
+        selectors.availability(
+            patient=patient,
+            protocol=protocol,
+            dose_number=1,
+            date_from=world.day0,
+            date_to=world.day0 + dt.timedelta(days=world.days - 1),
+            limit=10,
+        )
         wide_s.append(time.perf_counter() - t)
 
     _report("availability, 3 days (selector incl. DB)", search_s)
@@ -84,13 +113,25 @@ def main() -> None:
 
     # --- N clients race for one chair and start, through the API --------------------------------
     protocol = protocols["ocrelizumab_hyaluronidase_sc"]
-    racers = [Patient.objects.create(mrn=f"BR{i:03d}", first_name="Race", last_name=f"R{i}",
-                                     date_of_birth=dt.date(1980, 1, 1)) for i in range(N_RACERS)]
+    racers = [
+        Patient.objects.create(
+            mrn=f"BR{i:03d}",
+            first_name="Race",
+            last_name=f"R{i}",
+            date_of_birth=dt.date(1980, 1, 1),
+        )
+        for i in range(N_RACERS)
+    ]
     free = None
     for d in range(world.days):
-        slots = selectors.availability(patient=racers[0], protocol=protocol, dose_number=1,
-                                       date_from=world.day0 + dt.timedelta(days=d),
-                                       date_to=world.day0 + dt.timedelta(days=d), limit=1)
+        slots = selectors.availability(
+            patient=racers[0],
+            protocol=protocol,
+            dose_number=1,
+            date_from=world.day0 + dt.timedelta(days=d),
+            date_to=world.day0 + dt.timedelta(days=d),
+            limit=1,
+        )
         if slots:
             free = slots[0]
             break
@@ -104,9 +145,18 @@ def main() -> None:
             client = APIClient()
             client.credentials(HTTP_AUTHORIZATION=f"Token {world.token}")
             barrier.wait(timeout=30)
-            r = client.post("/api/sessions/", {"patient": patient.pk, "protocol": protocol.code,
-                                               "dose_number": 1, "start": free.start.isoformat(),
-                                               "chair": chair_id}, format="json", SERVER_NAME="localhost")
+            r = client.post(
+                "/api/sessions/",
+                {
+                    "patient": patient.pk,
+                    "protocol": protocol.code,
+                    "dose_number": 1,
+                    "start": free.start.isoformat(),
+                    "chair": chair_id,
+                },
+                format="json",
+                SERVER_NAME="localhost",
+            )
             codes.append(r.status_code)
         except Exception as exc:  # noqa: BLE001 - show it in the counts
             codes.append(repr(exc))
@@ -122,8 +172,10 @@ def main() -> None:
         th.join(timeout=120)
     elapsed = time.perf_counter() - t
     stored = InfusionSession.objects.filter(patient__in=racers).count()
-    print(f"race: {N_RACERS} API clients for chair {chair_id} at {free.start:%Y-%m-%d %H:%M}: "
-          f"{dict(Counter(codes))} in {elapsed * 1000:.0f} ms; rows stored: {stored}")
+    print(
+        f"race: {N_RACERS} API clients for chair {chair_id} at {free.start:%Y-%m-%d %H:%M}: "
+        f"{dict(Counter(codes))} in {elapsed * 1000:.0f} ms; rows stored: {stored}"
+    )
 
 
 def _obj(model: str, pk: int):
@@ -134,8 +186,10 @@ def _obj(model: str, pk: int):
 
 def _report(name: str, seconds: list[float]) -> None:
     ms = [s * 1000 for s in seconds]
-    print(f"{name}: n={len(ms)} p50={_world.pct(ms, 50):.1f} ms  p95={_world.pct(ms, 95):.1f} ms  "
-          f"max={max(ms):.1f} ms")
+    print(
+        f"{name}: n={len(ms)} p50={_world.pct(ms, 50):.1f} ms  p95={_world.pct(ms, 95):.1f} ms  "
+        f"max={max(ms):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

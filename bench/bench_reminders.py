@@ -61,8 +61,13 @@ def _recreate_pg_database(url: str) -> None:
     import psycopg
 
     cfg = environ.Env.db_url_config(url)
-    with psycopg.connect(dbname="postgres", host=cfg["HOST"] or None, port=cfg["PORT"] or None,
-                         user=cfg["USER"] or None, autocommit=True) as conn:
+    with psycopg.connect(
+        dbname="postgres",
+        host=cfg["HOST"] or None,
+        port=cfg["PORT"] or None,
+        user=cfg["USER"] or None,
+        autocommit=True,
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
@@ -86,28 +91,50 @@ def seed(n_reminders: int) -> int:
     today = timezone.localdate()
     now = timezone.now()
     with transaction.atomic():
-        patients = Patient.objects.bulk_create([
-            Patient(mrn=f"B{i:06d}", first_name=f"Pat{i}", last_name="Bench",
-                    date_of_birth=dt.date(1980, 1, 1), email=f"p{i}@example.org",
-                    mobile=f"+1617{5550000 + i % 10000:07d}"[:12])
-            for i in range(n_sessions)
-        ])
+        patients = Patient.objects.bulk_create(
+            [
+                Patient(
+                    mrn=f"B{i:06d}",
+                    first_name=f"Pat{i}",
+                    last_name="Bench",
+                    date_of_birth=dt.date(1980, 1, 1),
+                    email=f"p{i}@example.org",
+                    mobile=f"+1617{5550000 + i % 10000:07d}"[:12],
+                )
+                for i in range(n_sessions)
+            ]
+        )
         sessions = []
         for i, patient in enumerate(patients):
             day = today + dt.timedelta(days=8 + i // len(chairs))
             start = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
-            sessions.append(InfusionSession(
-                patient=patient, protocol=protocol, dose_number=1, chair=chairs[i % len(chairs)],
-                start=start, premed_start=start, infusion_start=start + dt.timedelta(minutes=30),
-                infusion_end=start + dt.timedelta(hours=3, minutes=30),
-                observation_end=start + dt.timedelta(hours=4, minutes=30),
-                chair_release_at=start + dt.timedelta(hours=4, minutes=45),
-            ))
+            sessions.append(
+                InfusionSession(
+                    patient=patient,
+                    protocol=protocol,
+                    dose_number=1,
+                    chair=chairs[i % len(chairs)],
+                    start=start,
+                    premed_start=start,
+                    infusion_start=start + dt.timedelta(minutes=30),
+                    infusion_end=start + dt.timedelta(hours=3, minutes=30),
+                    observation_end=start + dt.timedelta(hours=4, minutes=30),
+                    chair_release_at=start + dt.timedelta(hours=4, minutes=45),
+                )
+            )
         sessions = InfusionSession.objects.bulk_create(sessions)
-        mix = [("lab_checklist", "email"), ("prep", "email"), ("day_before", "sms"),
-               ("reschedule", "email"), ("reschedule", "sms")]
-        rows = [Reminder(session=s, kind=k, channel=c, due_at=now - dt.timedelta(seconds=1))
-                for s in sessions for k, c in mix][:n_reminders]
+        mix = [
+            ("lab_checklist", "email"),
+            ("prep", "email"),
+            ("day_before", "sms"),
+            ("reschedule", "email"),
+            ("reschedule", "sms"),
+        ]
+        rows = [
+            Reminder(session=s, kind=k, channel=c, due_at=now - dt.timedelta(seconds=1))
+            for s in sessions
+            for k, c in mix
+        ][:n_reminders]
         Reminder.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 
@@ -133,11 +160,16 @@ def run_dispatcher(batch: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10_000, help="reminders to dispatch")
-    parser.add_argument("--processes", type=int, default=1, help="dispatcher processes side by side")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="dispatcher processes side by side"
+    )
     parser.add_argument("--batch", type=int, default=200, help="rows per claim")
     parser.add_argument("--target", type=float, default=60.0, help="seconds allowed")
-    parser.add_argument("--async-commit", action="store_true",
-                        help="PostgreSQL: REMINDER_ASYNC_COMMIT=1 (no WAL flush wait per mark)")
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="PostgreSQL: REMINDER_ASYNC_COMMIT=1 (no WAL flush wait per mark)",
+    )
     args = parser.parse_args()
     if args.async_commit:
         os.environ["REMINDER_ASYNC_COMMIT"] = "1"
@@ -148,8 +180,10 @@ def main() -> int:
 
     t0 = time.perf_counter()
     n = seed(args.n)
-    print(f"seeded {n} due reminders in {time.perf_counter() - t0:.1f} s "
-          f"on {connection.vendor} ({args.processes} process(es))")
+    print(
+        f"seeded {n} due reminders in {time.perf_counter() - t0:.1f} s "
+        f"on {connection.vendor} ({args.processes} process(es))"
+    )
     connection.close()
     start = time.perf_counter()
     if args.processes == 1:
@@ -161,8 +195,10 @@ def main() -> int:
         with ctx.Pool(args.processes) as pool:
             pool.map(run_dispatcher, [args.batch] * args.processes)
     elapsed = time.perf_counter() - start
-    counts = {s: Reminder.objects.filter(status=s).count()
-              for s in ("sent", "skipped", "failed", "pending", "sending")}
+    counts = {
+        s: Reminder.objects.filter(status=s).count()
+        for s in ("sent", "skipped", "failed", "pending", "sending")
+    }
     print(f"dispatched {n} reminders in {elapsed:.1f} s = {n / elapsed:.0f}/s   statuses: {counts}")
     ok = elapsed <= args.target and counts["sent"] + counts["skipped"] == n
     print(f"target <= {args.target:.0f} s: {'PASS' if ok else 'FAIL'}")

@@ -26,7 +26,9 @@ class LabResultForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         status, collected, resulted = (
-            cleaned.get("status"), cleaned.get("collected_on"), cleaned.get("resulted_on")
+            cleaned.get("status"),
+            cleaned.get("collected_on"),
+            cleaned.get("resulted_on"),
         )
         if status == LabStatus.RESULTED and resulted is None and "resulted_on" not in self.errors:
             self.add_error("resulted_on", "A resulted lab needs the date it was resulted.")
@@ -39,8 +41,13 @@ class PatientProtocolInline(admin.TabularInline):
     model = PatientProtocol
     extra = 0
     fields = [
-        "protocol", "active", "started_on", "shorter_infusion_eligible", "rems_authorized_until",
-        "doses_before_center", "notes",
+        "protocol",
+        "active",
+        "started_on",
+        "shorter_infusion_eligible",
+        "rems_authorized_until",
+        "doses_before_center",
+        "notes",
     ]
 
 
@@ -57,16 +64,36 @@ class LabResultInline(admin.TabularInline):
 class PatientAdmin(admin.ModelAdmin):
     form = PatientForm
     inlines = [PatientProtocolInline, LabResultInline]
-    list_display = ["mrn", "last_name", "first_name", "date_of_birth", "preferred_channel", "can_text", "can_email"]
+    list_display = [
+        "mrn",
+        "last_name",
+        "first_name",
+        "date_of_birth",
+        "preferred_channel",
+        "can_text",
+        "can_email",
+    ]
     list_filter = ["preferred_channel", "sms_consent", "email_consent", "language"]
     search_fields = ["mrn", "last_name", "first_name", "email", "mobile"]
     readonly_fields = ["sms_opted_out_at", "created_at"]
     fieldsets = [
         (None, {"fields": ["mrn", ("first_name", "last_name"), "date_of_birth"]}),
-        ("Contact", {"fields": [
-            "email", "mobile", "preferred_channel", ("email_consent", "sms_consent"),
-            "email_opted_out", "sms_opted_out_at", "time_zone", "language", "preferred_hour",
-        ]}),
+        (
+            "Contact",
+            {
+                "fields": [
+                    "email",
+                    "mobile",
+                    "preferred_channel",
+                    ("email_consent", "sms_consent"),
+                    "email_opted_out",
+                    "sms_opted_out_at",
+                    "time_zone",
+                    "language",
+                    "preferred_hour",
+                ]
+            },
+        ),
         ("Clinical", {"fields": ["body_surface_area", "notes"]}),
         ("Record", {"fields": ["created_at"]}),
     ]
@@ -82,7 +109,14 @@ class PatientAdmin(admin.ModelAdmin):
 
 @admin.register(PatientProtocol)
 class PatientProtocolAdmin(admin.ModelAdmin):
-    list_display = ["patient", "protocol", "active", "started_on", "rems_authorized_until", "shorter_infusion_eligible"]
+    list_display = [
+        "patient",
+        "protocol",
+        "active",
+        "started_on",
+        "rems_authorized_until",
+        "shorter_infusion_eligible",
+    ]
     list_filter = ["active", "protocol", "shorter_infusion_eligible"]
     search_fields = ["patient__mrn", "patient__last_name", "protocol__code", "protocol__brand_name"]
     autocomplete_fields = ["patient", "protocol"]
@@ -92,7 +126,15 @@ class PatientProtocolAdmin(admin.ModelAdmin):
 @admin.register(LabResult)
 class LabResultAdmin(admin.ModelAdmin):
     form = LabResultForm
-    list_display = ["patient", "lab_test", "collected_on", "status", "resulted_on", "flag", "source"]
+    list_display = [
+        "patient",
+        "lab_test",
+        "collected_on",
+        "status",
+        "resulted_on",
+        "flag",
+        "source",
+    ]
     list_filter = ["status", "flag", "lab_test"]
     search_fields = ["patient__mrn", "patient__last_name", "lab_test__name", "lab_test__code"]
     date_hierarchy = "collected_on"

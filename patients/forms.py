@@ -11,10 +11,18 @@ CANCEL_REASONS = [
 
 
 class CancelForm(forms.Form):
-    reason = forms.ChoiceField(choices=CANCEL_REASONS, initial="conflict", widget=forms.RadioSelect,
-                               label="Why can you not come?")
-    note = forms.CharField(required=False, max_length=300, label="Anything we should know? (optional)",
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.ChoiceField(
+        choices=CANCEL_REASONS,
+        initial="conflict",
+        widget=forms.RadioSelect,
+        label="Why can you not come?",
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Anything we should know? (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def reason_text(self) -> str:
         label = dict(CANCEL_REASONS)[self.cleaned_data["reason"]]

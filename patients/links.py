@@ -76,7 +76,9 @@ def _path_template(urlconf: str) -> str:
 
 
 def path_for(session_id: int, action: str) -> str:
-    return _path_template(settings.ROOT_URLCONF).replace(_PLACEHOLDER, make_token(session_id, action))
+    return _path_template(settings.ROOT_URLCONF).replace(
+        _PLACEHOLDER, make_token(session_id, action)
+    )
 
 
 def url_for(session_id: int, action: str) -> str:

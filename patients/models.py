@@ -39,7 +39,9 @@ class Patient(models.Model):
     last_name = models.CharField(max_length=80)
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
-    mobile = models.CharField(max_length=20, blank=True, validators=[validate_e164], help_text="E.164")
+    mobile = models.CharField(
+        max_length=20, blank=True, validators=[validate_e164], help_text="E.164"
+    )
     preferred_channel = models.CharField(
         max_length=8, choices=PreferredChannel.choices, default=PreferredChannel.BOTH
     )
@@ -55,7 +57,11 @@ class Patient(models.Model):
         null=True, blank=True, help_text="Preferred local start hour (0-23)."
     )
     body_surface_area = models.DecimalField(
-        max_digits=4, decimal_places=2, null=True, blank=True, help_text="m², for mitoxantrone dosing."
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="m², for mitoxantrone dosing.",
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -72,7 +78,8 @@ class Patient(models.Model):
                 name="patient_preferred_hour_range",
             ),
             models.CheckConstraint(
-                condition=Q(preferred_channel__in=PreferredChannel.values), name="patient_channel_valid"
+                condition=Q(preferred_channel__in=PreferredChannel.values),
+                name="patient_channel_valid",
             ),
             models.CheckConstraint(condition=~Q(mrn=""), name="patient_mrn_not_blank"),
         ]
@@ -117,7 +124,9 @@ class PatientProtocol(models.Model):
     """A patient's treatment: which protocol the neurologist ordered, and its gates."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="treatments")
-    protocol = models.ForeignKey("scheduling.Protocol", on_delete=models.PROTECT, related_name="treatments")
+    protocol = models.ForeignKey(
+        "scheduling.Protocol", on_delete=models.PROTECT, related_name="treatments"
+    )
     started_on = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=True)
     shorter_infusion_eligible = models.BooleanField(
@@ -134,7 +143,9 @@ class PatientProtocol(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "protocol"], condition=Q(active=True), name="one_active_treatment_per_protocol"
+                fields=["patient", "protocol"],
+                condition=Q(active=True),
+                name="one_active_treatment_per_protocol",
             ),
         ]
 
@@ -156,7 +167,9 @@ class LabFlag(models.TextChoices):
 
 class LabResult(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="lab_results")
-    lab_test = models.ForeignKey("scheduling.LabTest", on_delete=models.PROTECT, related_name="results")
+    lab_test = models.ForeignKey(
+        "scheduling.LabTest", on_delete=models.PROTECT, related_name="results"
+    )
     collected_on = models.DateField()
     status = models.CharField(max_length=12, choices=LabStatus.choices, default=LabStatus.RESULTED)
     resulted_on = models.DateField(null=True, blank=True)
@@ -166,13 +179,19 @@ class LabResult(models.Model):
 
     class Meta:
         ordering = ["-collected_on"]
-        indexes = [models.Index(fields=["patient", "lab_test", "collected_on"], name="labresult_lookup_idx")]
+        indexes = [
+            models.Index(
+                fields=["patient", "lab_test", "collected_on"], name="labresult_lookup_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="ordered") | Q(resulted_on__isnull=False), name="labresult_resulted_has_date"
+                condition=Q(status="ordered") | Q(resulted_on__isnull=False),
+                name="labresult_resulted_has_date",
             ),
             models.CheckConstraint(
-                condition=Q(resulted_on__isnull=True) | Q(resulted_on__gte=models.F("collected_on")),
+                condition=Q(resulted_on__isnull=True)
+                | Q(resulted_on__gte=models.F("collected_on")),
                 name="labresult_result_after_collection",
             ),
         ]

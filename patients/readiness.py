@@ -93,21 +93,56 @@ def evaluate(
             resulted.collected_on + dt.timedelta(days=max_age) if resulted and max_age else None
         )
         if resulted and resulted.collected_on >= oldest_ok:
-            items.append(ChecklistItem(req.test_code, req.test_name, req.gate, GREEN,
-                                       "In and current.", resulted.collected_on, valid_until))
+            items.append(
+                ChecklistItem(
+                    req.test_code,
+                    req.test_name,
+                    req.gate,
+                    GREEN,
+                    "In and current.",
+                    resulted.collected_on,
+                    valid_until,
+                )
+            )
         elif pending:
-            items.append(ChecklistItem(req.test_code, req.test_name, req.gate, AMBER,
-                                       f"Drawn {pending.collected_on:%b %d}; result pending.",
-                                       pending.collected_on, None, needed_by))
+            items.append(
+                ChecklistItem(
+                    req.test_code,
+                    req.test_name,
+                    req.gate,
+                    AMBER,
+                    f"Drawn {pending.collected_on:%b %d}; result pending.",
+                    pending.collected_on,
+                    None,
+                    needed_by,
+                )
+            )
         elif resulted:
-            items.append(ChecklistItem(
-                req.test_code, req.test_name, req.gate, RED,
-                f"Last result {resulted.collected_on:%b %d, %Y} will be older than {max_age} days "
-                f"on the infusion day; repeat by {needed_by:%b %d}.",
-                resulted.collected_on, valid_until, needed_by))
+            items.append(
+                ChecklistItem(
+                    req.test_code,
+                    req.test_name,
+                    req.gate,
+                    RED,
+                    f"Last result {resulted.collected_on:%b %d, %Y} will be older than {max_age} days "
+                    f"on the infusion day; repeat by {needed_by:%b %d}.",
+                    resulted.collected_on,
+                    valid_until,
+                    needed_by,
+                )
+            )
         else:
-            items.append(ChecklistItem(req.test_code, req.test_name, req.gate, RED,
-                                       f"Missing; get it drawn by {needed_by:%b %d}.", None, None,
-                                       needed_by))
+            items.append(
+                ChecklistItem(
+                    req.test_code,
+                    req.test_name,
+                    req.gate,
+                    RED,
+                    f"Missing; get it drawn by {needed_by:%b %d}.",
+                    None,
+                    None,
+                    needed_by,
+                )
+            )
     worst = max((i.status for i in items), key=_RANK.__getitem__, default=GREEN)
     return Checklist(worst, tuple(items))

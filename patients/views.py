@@ -27,24 +27,30 @@ OPEN_STATUSES = (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
 
 def _error(request, status: int, title: str, message: str):
     center = CenterSettings.load()
-    return render(request, "patients/link_error.html",
-                  {"title": title, "message": message, "center": center}, status=status)
+    return render(
+        request,
+        "patients/link_error.html",
+        {"title": title, "message": message, "center": center},
+        status=status,
+    )
 
 
 def _page_context(session: InfusionSession, center: CenterSettings, token: str) -> dict:
     from scheduling.notifications.messages import session_context
 
     ctx = session_context(session, center)
-    ctx.update({
-        "token": token,
-        "is_open": session.status in OPEN_STATUSES,
-        "is_confirmed": session.status == SessionStatus.CONFIRMED,
-        "is_cancelled": session.status == SessionStatus.CANCELLED,
-        "manage_path": links.path_for(session.pk, links.MANAGE),
-        "confirm_path": links.path_for(session.pk, links.CONFIRM),
-        "cancel_path": links.path_for(session.pk, links.CANCEL),
-        "checklist_path": links.path_for(session.pk, links.CHECKLIST),
-    })
+    ctx.update(
+        {
+            "token": token,
+            "is_open": session.status in OPEN_STATUSES,
+            "is_confirmed": session.status == SessionStatus.CONFIRMED,
+            "is_cancelled": session.status == SessionStatus.CANCELLED,
+            "manage_path": links.path_for(session.pk, links.MANAGE),
+            "confirm_path": links.path_for(session.pk, links.CONFIRM),
+            "cancel_path": links.path_for(session.pk, links.CANCEL),
+            "checklist_path": links.path_for(session.pk, links.CHECKLIST),
+        }
+    )
     return ctx
 
 
@@ -54,18 +60,33 @@ def link(request, token: str):
     try:
         session_id, action = links.read_token(token)
     except links.ExpiredLink:
-        return _error(request, 410, "This link has expired",
-                      "For your safety, links stop working after a while. Please call us and we "
-                      "will help you.")
+        return _error(
+            request,
+            410,
+            "This link has expired",
+            "For your safety, links stop working after a while. Please call us and we "
+            "will help you.",
+        )
     except links.BadLink:
-        return _error(request, 400, "This link does not work",
-                      "The link may have been cut short when it was copied. Please use the whole "
-                      "link from your message, or call us.")
-    session = (InfusionSession.objects.select_related("patient", "protocol", "chair")
-               .filter(pk=session_id).first())
+        return _error(
+            request,
+            400,
+            "This link does not work",
+            "The link may have been cut short when it was copied. Please use the whole "
+            "link from your message, or call us.",
+        )
+    session = (
+        InfusionSession.objects.select_related("patient", "protocol", "chair")
+        .filter(pk=session_id)
+        .first()
+    )
     if session is None:
-        return _error(request, 410, "This visit is no longer on our schedule",
-                      "Please call us if you have questions.")
+        return _error(
+            request,
+            410,
+            "This visit is no longer on our schedule",
+            "Please call us if you have questions.",
+        )
     center = CenterSettings.load()
     ctx = _page_context(session, center, token)
     if action == links.CHECKLIST:
@@ -94,7 +115,9 @@ def _do_confirm(request, session, ctx):
     except SchedulingError:
         ctx["problem"] = "This visit can no longer be confirmed online. Please call us."
         return render(request, "patients/session.html", ctx, status=409)
-    ctx.update(session=session, is_confirmed=True, done="confirmed")  # the page shows the new status
+    ctx.update(
+        session=session, is_confirmed=True, done="confirmed"
+    )  # the page shows the new status
     return render(request, "patients/done.html", ctx)
 
 
@@ -110,7 +133,9 @@ def _do_cancel(request, session, ctx):
         ctx.update(done="cancelled")
         return render(request, "patients/done.html", ctx)  # a second click changes nothing
     try:
-        session = services.cancel(session=session, reason=form.reason_text(), actor_label="patient link")
+        session = services.cancel(
+            session=session, reason=form.reason_text(), actor_label="patient link"
+        )
     except SchedulingError:
         ctx["problem"] = "This visit can no longer be cancelled online. Please call us."
         ctx["form"] = form
@@ -124,8 +149,11 @@ def _checklist(request, session, ctx):
     from scheduling import selectors
 
     checklist = selectors.lab_checklist(session=session)
-    ctx.update(checklist=checklist, missing=list(checklist.missing),
-               ready=[i for i in checklist.items if i.status == "green"])
+    ctx.update(
+        checklist=checklist,
+        missing=list(checklist.missing),
+        ready=[i for i in checklist.items if i.status == "green"],
+    )
     return render(request, "patients/checklist.html", ctx)
 
 
@@ -142,8 +170,10 @@ def _signature_ok(request) -> bool:
         return False
     validator = RequestValidator(token)
     params = request.POST.dict()
-    urls = {request.build_absolute_uri(),
-            settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()}
+    urls = {
+        request.build_absolute_uri(),
+        settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path(),
+    }
     return any(validator.validate(url, params, signature) for url in urls)
 
 

@@ -77,11 +77,24 @@ class CenterSettingsAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "turnover_minutes", "stagger_minutes", "slot_step_minutes"]
     fieldsets = [
         (None, {"fields": ["name", "address", "phone", "time_zone"]}),
-        ("Chairs and nurses", {"fields": ["turnover_minutes", "stagger_minutes", "slot_step_minutes"]}),
-        ("Reminders", {"fields": [
-            "lab_checklist_days_before", "prep_reminder_days_before", "day_before_sms",
-            "day_before_hour", "quiet_hours_start", "quiet_hours_end", "max_automated_sms_per_day",
-        ]}),
+        (
+            "Chairs and nurses",
+            {"fields": ["turnover_minutes", "stagger_minutes", "slot_step_minutes"]},
+        ),
+        (
+            "Reminders",
+            {
+                "fields": [
+                    "lab_checklist_days_before",
+                    "prep_reminder_days_before",
+                    "day_before_sms",
+                    "day_before_hour",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                    "max_automated_sms_per_day",
+                ]
+            },
+        ),
         ("Labs", {"fields": ["each_dose_lab_max_age_days"]}),
         ("Contacts", {"fields": ["charge_nurse_email", "front_desk_email"]}),
     ]
@@ -121,7 +134,9 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 class ChairForm(forms.ModelForm):
-    features = WordListField(required=False, help_text="Comma-separated, e.g. near_station, isolation")
+    features = WordListField(
+        required=False, help_text="Comma-separated, e.g. near_station, isolation"
+    )
 
     """Model and fields come from the ModelAdmin (modelform_factory)."""
 
@@ -169,8 +184,13 @@ class NurseTimeOffForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        _ordered(self, "start_date", "end_date", "The last day off cannot be before the first.",
-                 allow_equal=True)
+        _ordered(
+            self,
+            "start_date",
+            "end_date",
+            "The last day off cannot be before the first.",
+            allow_equal=True,
+        )
         return cleaned
 
 
@@ -187,7 +207,9 @@ class NurseTimeOffInline(admin.TabularInline):
 
 
 class NurseForm(forms.ModelForm):
-    skills = WordListField(required=False, help_text="Comma-separated, e.g. chemo, rems_natalizumab")
+    skills = WordListField(
+        required=False, help_text="Comma-separated, e.g. chemo, rems_natalizumab"
+    )
 
     """Model and fields come from the ModelAdmin (modelform_factory)."""
 
@@ -220,15 +242,24 @@ class DoseRuleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         get = cleaned.get
-        if get("to_dose") is not None and get("from_dose") is not None and get("to_dose") < get("from_dose"):
+        if (
+            get("to_dose") is not None
+            and get("from_dose") is not None
+            and get("to_dose") < get("from_dose")
+        ):
             self.add_error("to_dose", "The last dose cannot be before the first dose of the rule.")
         if get("infusion_minutes") is not None and get("infusion_minutes") <= 0:
             self.add_error("infusion_minutes", "Infusion minutes must be more than 0.")
         interval, minimum = get("interval_days"), get("min_interval_days")
         if interval is not None and minimum is not None and minimum > interval:
-            self.add_error("min_interval_days", "The minimum interval cannot be longer than the target interval.")
+            self.add_error(
+                "min_interval_days",
+                "The minimum interval cannot be longer than the target interval.",
+            )
         if get("joins_series") and interval is None:
-            self.add_error("interval_days", "A dose booked with the one before it needs its interval in days.")
+            self.add_error(
+                "interval_days", "A dose booked with the one before it needs its interval in days."
+            )
         if (get("premed_lead_minutes") or 0) > 0 and not get("premed_items"):
             self.add_error("premed_items", "Say what premedication is given before the infusion.")
         return cleaned
@@ -240,14 +271,28 @@ class DoseRuleInline(admin.StackedInline):
     extra = 0
     classes = ["collapse"]
     fieldsets = [
-        (None, {"fields": [("from_dose", "to_dose", "option", "optional"), "label", "dose_amount"]}),
-        ("Chair time", {"fields": [
-            ("premed_lead_minutes", "infusion_minutes", "observation_minutes"), "premed_items",
-        ]}),
-        ("Spacing", {"fields": [
-            ("interval_days", "interval_anchor", "min_interval_days"),
-            ("window_early_days", "window_late_days", "joins_series"),
-        ]}),
+        (
+            None,
+            {"fields": [("from_dose", "to_dose", "option", "optional"), "label", "dose_amount"]},
+        ),
+        (
+            "Chair time",
+            {
+                "fields": [
+                    ("premed_lead_minutes", "infusion_minutes", "observation_minutes"),
+                    "premed_items",
+                ]
+            },
+        ),
+        (
+            "Spacing",
+            {
+                "fields": [
+                    ("interval_days", "interval_anchor", "min_interval_days"),
+                    ("window_early_days", "window_late_days", "joins_series"),
+                ]
+            },
+        ),
         ("Source", {"fields": ["confidence", "notes"]}),
     ]
 
@@ -263,17 +308,40 @@ class LabRequirementInline(admin.TabularInline):
 class ProtocolAdmin(admin.ModelAdmin):
     inlines = [DoseRuleInline, LabRequirementInline]
     list_display = [
-        "brand_name", "generic_name", "code", "is_infusion", "rems_program", "required_skill",
-        "required_chair_kind", "billing_code", "active",
+        "brand_name",
+        "generic_name",
+        "code",
+        "is_infusion",
+        "rems_program",
+        "required_skill",
+        "required_chair_kind",
+        "billing_code",
+        "active",
     ]
     list_filter = ["active", "is_infusion", "required_chair_kind", "required_skill"]
     search_fields = ["code", "brand_name", "generic_name", "billing_code"]
     actions = ["deactivate", "activate"]
     fieldsets = [
-        (None, {"fields": ["code", "brand_name", "generic_name", "route", "is_infusion", "active"]}),
-        ("Who and where", {"fields": ["required_skill", "required_chair_kind", "rems_program", "rems_checks"]}),
+        (
+            None,
+            {"fields": ["code", "brand_name", "generic_name", "route", "is_infusion", "active"]},
+        ),
+        (
+            "Who and where",
+            {"fields": ["required_skill", "required_chair_kind", "rems_program", "rems_checks"]},
+        ),
         ("Dose", {"fields": ["dose_unit", "lifetime_cap", "series_label"]}),
-        ("Billing", {"fields": ["billing_code", "billing_descriptor", "billing_unit_amount", "admin_cpt_codes"]}),
+        (
+            "Billing",
+            {
+                "fields": [
+                    "billing_code",
+                    "billing_descriptor",
+                    "billing_unit_amount",
+                    "admin_cpt_codes",
+                ]
+            },
+        ),
         ("Patient messages", {"fields": ["premed_causes_drowsiness", "prep_advice"]}),
         ("Sources", {"fields": ["confidence", "notes"], "classes": ["collapse"]}),
     ]
@@ -297,9 +365,19 @@ class ProtocolAdmin(admin.ModelAdmin):
 class DoseRuleAdmin(admin.ModelAdmin):
     form = DoseRuleForm
     list_display = [
-        "protocol", "dose_span", "option", "premed_lead_minutes", "infusion_minutes",
-        "observation_minutes", "chair_minutes", "interval_days", "interval_anchor",
-        "min_interval_days", "joins_series", "optional", "confidence",
+        "protocol",
+        "dose_span",
+        "option",
+        "premed_lead_minutes",
+        "infusion_minutes",
+        "observation_minutes",
+        "chair_minutes",
+        "interval_days",
+        "interval_anchor",
+        "min_interval_days",
+        "joins_series",
+        "optional",
+        "confidence",
     ]
     list_filter = ["protocol", "option", "joins_series", "confidence"]
     search_fields = ["protocol__code", "protocol__brand_name", "label"]
@@ -310,7 +388,9 @@ class DoseRuleAdmin(admin.ModelAdmin):
     def dose_span(self, obj):
         if obj.to_dose is None:
             return f"{obj.from_dose}+"
-        return str(obj.from_dose) if obj.to_dose == obj.from_dose else f"{obj.from_dose}–{obj.to_dose}"
+        return (
+            str(obj.from_dose) if obj.to_dose == obj.from_dose else f"{obj.from_dose}–{obj.to_dose}"
+        )
 
     @admin.display(description="chair minutes (before turnover)")
     def chair_minutes(self, obj):
@@ -372,31 +452,72 @@ class SeriesAdmin(ReadOnlyAdmin):
 @admin.register(InfusionSession)
 class InfusionSessionAdmin(ReadOnlyAdmin):
     list_display = [
-        "start", "patient", "protocol", "dose_number", "chair", "nurse", "status",
-        "chair_release_at", "chair_minutes",
+        "start",
+        "patient",
+        "protocol",
+        "dose_number",
+        "chair",
+        "nurse",
+        "status",
+        "chair_release_at",
+        "chair_minutes",
     ]
     list_filter = ["status", "protocol", "chair", "nurse"]
     search_fields = ["patient__mrn", "patient__last_name", "patient__first_name"]
     date_hierarchy = "start"
     list_select_related = ["patient", "protocol", "chair", "nurse"]
     readonly_fields = [
-        "premed_start", "infusion_start", "infusion_end", "observation_end", "chair_release_at",
-        "chair_minutes", "created_at", "updated_at",
+        "premed_start",
+        "infusion_start",
+        "infusion_end",
+        "observation_end",
+        "chair_release_at",
+        "chair_minutes",
+        "created_at",
+        "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["patient", "protocol", "dose_number", "option", "series", "status"]}),
         ("Where and who", {"fields": ["chair", "nurse"]}),
-        ("Phases", {"fields": [
-            "start", "premed_start", "infusion_start", "infusion_end", "observation_end",
-            "chair_release_at", "chair_minutes",
-        ]}),
-        ("Checks and reasons", {"fields": [
-            "override_reason", "cancel_reason", "rems_checked_at", "rems_checked_by",
-        ]}),
-        ("History", {"fields": [
-            "confirmed_at", "checked_in_at", "started_at", "completed_at",
-            "created_at", "created_by", "updated_at",
-        ]}),
+        (
+            "Phases",
+            {
+                "fields": [
+                    "start",
+                    "premed_start",
+                    "infusion_start",
+                    "infusion_end",
+                    "observation_end",
+                    "chair_release_at",
+                    "chair_minutes",
+                ]
+            },
+        ),
+        (
+            "Checks and reasons",
+            {
+                "fields": [
+                    "override_reason",
+                    "cancel_reason",
+                    "rems_checked_at",
+                    "rems_checked_by",
+                ]
+            },
+        ),
+        (
+            "History",
+            {
+                "fields": [
+                    "confirmed_at",
+                    "checked_in_at",
+                    "started_at",
+                    "completed_at",
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="chair minutes")
@@ -409,7 +530,16 @@ class InfusionSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
-    list_display = ["due_at", "session", "kind", "channel", "status", "attempts", "sent_at", "short_error"]
+    list_display = [
+        "due_at",
+        "session",
+        "kind",
+        "channel",
+        "status",
+        "attempts",
+        "sent_at",
+        "short_error",
+    ]
     list_filter = ["status", "kind", "channel"]
     search_fields = ["session__patient__mrn", "session__patient__last_name", "provider_message_id"]
     date_hierarchy = "due_at"
@@ -427,7 +557,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["action", "actor_label", "actor__username", "session__patient__mrn", "reason"]
     date_hierarchy = "at"
     list_select_related = ["actor", "session__patient", "session__protocol"]
-    fields = ["at", "action", "actor", "actor_label", "session", "series", "reason", "before_json", "after_json"]
+    fields = [
+        "at",
+        "action",
+        "actor",
+        "actor_label",
+        "session",
+        "series",
+        "reason",
+        "before_json",
+        "after_json",
+    ]
     readonly_fields = ["at", "before_json", "after_json"]
 
     @admin.display(description="who")
@@ -435,7 +575,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return obj.actor or obj.actor_label or "system"
 
     def _json(self, value):
-        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, default=str))
+        return format_html(
+            "<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, default=str)
+        )
 
     @admin.display(description="before")
     def before_json(self, obj):

@@ -98,7 +98,9 @@ class LoadReport:
                 f"{self.kept.get(m, 0)} kept as edited, {self.unchanged.get(m, 0)} unchanged"
             )
         if self.kept_details:
-            lines.append("Rows that differ from the file and were kept (use --update to overwrite):")
+            lines.append(
+                "Rows that differ from the file and were kept (use --update to overwrite):"
+            )
             lines.extend(f"  {d}" for d in self.kept_details)
         return "\n".join(lines)
 
@@ -142,8 +144,18 @@ class _Checker:
             return default
         return value
 
-    def integer(self, where, data, name, *, required=False, minimum=None, maximum=None,
-                default=None, strictly_positive=False):
+    def integer(
+        self,
+        where,
+        data,
+        name,
+        *,
+        required=False,
+        minimum=None,
+        maximum=None,
+        default=None,
+        strictly_positive=False,
+    ):
         value = data.get(name, default)
         if value is None:
             if required:
@@ -196,17 +208,49 @@ class _Checker:
 
 LAB_TEST_KEYS = {"code", "name"}
 PROTOCOL_KEYS = {
-    "code", "brand_name", "generic_name", "route", "is_infusion", "rems_program", "rems_checks",
-    "required_skill", "required_chair_kind", "dose_unit", "lifetime_cap", "billing_code",
-    "billing_descriptor", "billing_unit_amount", "admin_cpt_codes", "premed_causes_drowsiness",
-    "prep_advice", "series_label", "courses_as_needed", "confidence", "notes", "dose_rules",
+    "code",
+    "brand_name",
+    "generic_name",
+    "route",
+    "is_infusion",
+    "rems_program",
+    "rems_checks",
+    "required_skill",
+    "required_chair_kind",
+    "dose_unit",
+    "lifetime_cap",
+    "billing_code",
+    "billing_descriptor",
+    "billing_unit_amount",
+    "admin_cpt_codes",
+    "premed_causes_drowsiness",
+    "prep_advice",
+    "series_label",
+    "courses_as_needed",
+    "confidence",
+    "notes",
+    "dose_rules",
     "lab_requirements",
 }
 DOSE_RULE_KEYS = {
-    "from_dose", "to_dose", "option", "label", "dose_amount", "premed_lead_minutes",
-    "premed_items", "infusion_minutes", "observation_minutes", "interval_days", "interval_anchor",
-    "min_interval_days", "window_early_days", "window_late_days", "joins_series", "optional",
-    "confidence", "notes",
+    "from_dose",
+    "to_dose",
+    "option",
+    "label",
+    "dose_amount",
+    "premed_lead_minutes",
+    "premed_items",
+    "infusion_minutes",
+    "observation_minutes",
+    "interval_days",
+    "interval_anchor",
+    "min_interval_days",
+    "window_early_days",
+    "window_late_days",
+    "joins_series",
+    "optional",
+    "confidence",
+    "notes",
 }
 LAB_REQUIREMENT_KEYS = {"lab_test", "gate", "max_age_days", "confidence", "notes"}
 
@@ -231,7 +275,9 @@ def _validate_lab_tests(raw, check: _Checker) -> list[dict]:
         if code in seen:
             check.fail(where, "code appears twice in lab_tests")
         seen.add(code)
-        tests.append({"code": code, "name": check.text(where, item, "name", required=True, max_length=160)})
+        tests.append(
+            {"code": code, "name": check.text(where, item, "name", required=True, max_length=160)}
+        )
     return tests
 
 
@@ -242,7 +288,10 @@ def _validate_confidence_map(where, data, check: _Checker) -> dict:
         return {}
     for fact, level in value.items():
         if level not in CONFIDENCES:
-            check.fail(where, f"confidence[{fact!r}] must be one of {', '.join(CONFIDENCES)}, not {level!r}")
+            check.fail(
+                where,
+                f"confidence[{fact!r}] must be one of {', '.join(CONFIDENCES)}, not {level!r}",
+            )
     return {str(k): v for k, v in value.items()}
 
 
@@ -264,7 +313,11 @@ def _validate_dose_rule(code: str, index: int, raw, check: _Checker) -> dict | N
         ),
         "premed_items": check.text(where, raw, "premed_items"),
         "infusion_minutes": check.integer(
-            where, raw, "infusion_minutes", required=True, strictly_positive=True,
+            where,
+            raw,
+            "infusion_minutes",
+            required=True,
+            strictly_positive=True,
             maximum=MAX_INFUSION_MINUTES,
         ),
         "observation_minutes": check.integer(
@@ -283,9 +336,14 @@ def _validate_dose_rule(code: str, index: int, raw, check: _Checker) -> dict | N
     # Rules between fields (several mirror database constraints); fields that were already
     # reported as invalid are None here and their cross-checks are skipped.
     if None not in (rule["to_dose"], rule["from_dose"]) and rule["to_dose"] < rule["from_dose"]:
-        check.fail(where, f"to_dose ({rule['to_dose']}) must not be before from_dose ({rule['from_dose']})")
-    if (rule["min_interval_days"] is not None and rule["interval_days"] is not None
-            and rule["min_interval_days"] > rule["interval_days"]):
+        check.fail(
+            where, f"to_dose ({rule['to_dose']}) must not be before from_dose ({rule['from_dose']})"
+        )
+    if (
+        rule["min_interval_days"] is not None
+        and rule["interval_days"] is not None
+        and rule["min_interval_days"] > rule["interval_days"]
+    ):
         check.fail(where, "min_interval_days must not be more than interval_days")
     if rule["joins_series"] and rule["interval_days"] is None:
         check.fail(where, "joins_series needs interval_days (days after the dose before it)")
@@ -301,16 +359,16 @@ def _validate_dose_rule(code: str, index: int, raw, check: _Checker) -> dict | N
 def _check_dose_coverage(code: str, rules: list[dict], check: _Checker) -> None:
     """Standard rules cover dose 1 onward without gaps or overlaps; no option overlaps itself."""
     for option in OPTIONS:
-        spans = sorted(
-            (r["from_dose"], r["to_dose"]) for r in rules if r["option"] == option
-        )
+        spans = sorted((r["from_dose"], r["to_dose"]) for r in rules if r["option"] == option)
         if not spans:
             continue
         if option == "standard" and spans[0][0] != 1:
             check.fail(code, "the standard dose rules must start at dose 1")
         for (a_from, a_to), (b_from, _b_to) in zip(spans, spans[1:], strict=False):
             if a_to is None or b_from <= a_to:
-                check.fail(code, f"{option} dose rules starting at doses {a_from} and {b_from} overlap")
+                check.fail(
+                    code, f"{option} dose rules starting at doses {a_from} and {b_from} overlap"
+                )
             elif option == "standard" and b_from != a_to + 1:
                 check.fail(code, f"no standard dose rule covers doses {a_to + 1}-{b_from - 1}")
 
@@ -326,7 +384,9 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
     if code and not SLUG.match(code):
         check.fail(where, "code must be lower-case letters, digits and underscores")
     cpt = raw.get("admin_cpt_codes", []) or []
-    if not isinstance(cpt, list) or not all(isinstance(c, str | int) and not isinstance(c, bool) for c in cpt):
+    if not isinstance(cpt, list) or not all(
+        isinstance(c, str | int) and not isinstance(c, bool) for c in cpt
+    ):
         check.fail(where, "admin_cpt_codes must be a list of codes")
         cpt = []
     protocol = {
@@ -338,8 +398,12 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
         "rems_program": check.text(where, raw, "rems_program", max_length=160),
         "rems_checks": check.text(where, raw, "rems_checks"),
         "required_skill": check.text(where, raw, "required_skill", max_length=60),
-        "required_chair_kind": check.choice(where, raw, "required_chair_kind", CHAIR_KINDS, default=""),
-        "dose_unit": check.text(where, raw, "dose_unit", required=True, max_length=16, default="mg"),
+        "required_chair_kind": check.choice(
+            where, raw, "required_chair_kind", CHAIR_KINDS, default=""
+        ),
+        "dose_unit": check.text(
+            where, raw, "dose_unit", required=True, max_length=16, default="mg"
+        ),
         "lifetime_cap": check.decimal(where, raw, "lifetime_cap"),
         "billing_code": check.text(where, raw, "billing_code", max_length=16),
         "billing_descriptor": check.text(where, raw, "billing_descriptor", max_length=200),
@@ -390,13 +454,19 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
         if test in seen:
             check.fail(rwhere, f"lab_test {test!r} is required twice")
         seen.add(test)
-        requirements.append({
-            "lab_test": test,
-            "gate": check.choice(rwhere, raw_req, "gate", GATES, default=None),
-            "max_age_days": check.integer(rwhere, raw_req, "max_age_days", strictly_positive=True),
-            "confidence": check.choice(rwhere, raw_req, "confidence", CONFIDENCES, default="label"),
-            "notes": check.text(rwhere, raw_req, "notes"),
-        })
+        requirements.append(
+            {
+                "lab_test": test,
+                "gate": check.choice(rwhere, raw_req, "gate", GATES, default=None),
+                "max_age_days": check.integer(
+                    rwhere, raw_req, "max_age_days", strictly_positive=True
+                ),
+                "confidence": check.choice(
+                    rwhere, raw_req, "confidence", CONFIDENCES, default="label"
+                ),
+                "notes": check.text(rwhere, raw_req, "notes"),
+            }
+        )
     protocol["lab_requirements"] = requirements
     return protocol
 
@@ -451,8 +521,17 @@ def _default_get_model(app_label: str, model_name: str):
     return apps.get_model(app_label, model_name)
 
 
-def _upsert(model, lookup: dict, values: dict, *, update: bool, report: LoadReport, label: str,
-            using: str, lenient: bool):
+def _upsert(
+    model,
+    lookup: dict,
+    values: dict,
+    *,
+    update: bool,
+    report: LoadReport,
+    label: str,
+    using: str,
+    lenient: bool,
+):
     name = model.__name__
     field_names = {f.name for f in model._meta.get_fields()}
     missing = set(values) - field_names
@@ -525,18 +604,29 @@ def load_catalogue(
         tests = {}
         for t in data["lab_tests"]:
             tests[t["code"]] = _upsert(
-                LabTest, {"code": t["code"]}, {"name": t["name"]}, label=f"lab test {t['code']}", **opts
+                LabTest,
+                {"code": t["code"]},
+                {"name": t["name"]},
+                label=f"lab test {t['code']}",
+                **opts,
             )
         errors = []
         for p in data["protocols"]:
-            values = {k: v for k, v in p.items() if k not in ("code", "dose_rules", "lab_requirements")}
+            values = {
+                k: v for k, v in p.items() if k not in ("code", "dose_rules", "lab_requirements")
+            }
             protocol = _upsert(Protocol, {"code": p["code"]}, values, label=p["code"], **opts)
             for rule in p["dose_rules"]:
-                values = {k: v for k, v in rule.items()
-                          if k not in ("from_dose", "option", "_index")}
+                values = {
+                    k: v for k, v in rule.items() if k not in ("from_dose", "option", "_index")
+                }
                 _upsert(
                     DoseRule,
-                    {"protocol": protocol, "from_dose": rule["from_dose"], "option": rule["option"]},
+                    {
+                        "protocol": protocol,
+                        "from_dose": rule["from_dose"],
+                        "option": rule["option"],
+                    },
                     values,
                     label=f"{p['code']} dose rule {rule['_index']}",
                     **opts,

@@ -93,49 +93,208 @@ def _chairs() -> list[dict]:
                 features.append("isolation")
             if i in (1, count):
                 features.append("window")
-            rows.append({"name": f"{bay}{i}", "area": f"Bay {bay}", "kind": "recliner",
-                         "features": features, "display_order": order})
+            rows.append(
+                {
+                    "name": f"{bay}{i}",
+                    "area": f"Bay {bay}",
+                    "kind": "recliner",
+                    "features": features,
+                    "display_order": order,
+                }
+            )
     for i in range(1, 5):
         features = ["near_station"] if i <= 2 else []
         if i == 4:
             features.append("isolation")
-        rows.append({"name": f"Bed {i}", "area": "Beds", "kind": "bed", "features": features,
-                     "display_order": 100 + i})
+        rows.append(
+            {
+                "name": f"Bed {i}",
+                "area": "Beds",
+                "kind": "bed",
+                "features": features,
+                "display_order": 100 + i,
+            }
+        )
     return rows
 
 
 MON_FRI = (0, 1, 2, 3, 4)
 # (username, name, skills, charge nurse, weekdays, shift start, shift end)
 NURSES = (
-    ("nurse1", "Maria Alvarez", ["chemo", "rems_natalizumab", "rems_alemtuzumab"], True,
-     MON_FRI, dt.time(7), dt.time(15, 30)),
+    (
+        "nurse1",
+        "Maria Alvarez",
+        ["chemo", "rems_natalizumab", "rems_alemtuzumab"],
+        True,
+        MON_FRI,
+        dt.time(7),
+        dt.time(15, 30),
+    ),
     ("nurse2", "Daniel Okafor", ["rems_natalizumab"], False, MON_FRI, dt.time(7), dt.time(15, 30)),
-    ("nurse3", "Priya Raman", ["chemo", "rems_alemtuzumab"], False, MON_FRI, dt.time(7, 30), dt.time(16)),
+    (
+        "nurse3",
+        "Priya Raman",
+        ["chemo", "rems_alemtuzumab"],
+        False,
+        MON_FRI,
+        dt.time(7, 30),
+        dt.time(16),
+    ),
     ("nurse4", "Grace Kim", ["rems_natalizumab"], False, MON_FRI, dt.time(8, 30), dt.time(17)),
     ("nurse5", "Tom Becker", [], False, (1, 2, 3, 4, 5), dt.time(8), dt.time(16, 30)),
-    ("nurse6", "Aisha Bello", ["chemo", "rems_natalizumab"], False, MON_FRI, dt.time(10, 30), dt.time(19)),
+    (
+        "nurse6",
+        "Aisha Bello",
+        ["chemo", "rems_natalizumab"],
+        False,
+        MON_FRI,
+        dt.time(10, 30),
+        dt.time(19),
+    ),
     ("nurse7", "Luis Ortega", ["rems_alemtuzumab"], False, MON_FRI, dt.time(10, 30), dt.time(19)),
-    ("nurse8", "Hannah Sato", ["rems_natalizumab"], False, (0, 1, 2, 3, 5), dt.time(10, 30), dt.time(19)),
+    (
+        "nurse8",
+        "Hannah Sato",
+        ["rems_natalizumab"],
+        False,
+        (0, 1, 2, 3, 5),
+        dt.time(10, 30),
+        dt.time(19),
+    ),
 )
 SATURDAY_SHIFT = (dt.time(8), dt.time(14))  # nurses working Saturday do the short day
 
 FIRST_NAMES = (
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
-    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-    "Christopher", "Karen", "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Betty", "Mark",
-    "Sandra", "Steven", "Ashley", "Andrew", "Emily", "Joshua", "Michelle", "Kevin", "Amanda",
-    "Brian", "Melissa", "George", "Stephanie", "Timothy", "Rebecca", "Jason", "Laura", "Ryan",
-    "Rachel", "Jacob", "Megan", "Nicole", "Olivia", "Sofia", "Camila", "Mateo", "Wei", "Mei",
-    "Arjun", "Fatima", "Omar", "Yuki", "Chloe", "Grace", "Noah", "Hannah", "Diego", "Ana",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Christopher",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Betty",
+    "Mark",
+    "Sandra",
+    "Steven",
+    "Ashley",
+    "Andrew",
+    "Emily",
+    "Joshua",
+    "Michelle",
+    "Kevin",
+    "Amanda",
+    "Brian",
+    "Melissa",
+    "George",
+    "Stephanie",
+    "Timothy",
+    "Rebecca",
+    "Jason",
+    "Laura",
+    "Ryan",
+    "Rachel",
+    "Jacob",
+    "Megan",
+    "Nicole",
+    "Olivia",
+    "Sofia",
+    "Camila",
+    "Mateo",
+    "Wei",
+    "Mei",
+    "Arjun",
+    "Fatima",
+    "Omar",
+    "Yuki",
+    "Chloe",
+    "Grace",
+    "Noah",
+    "Hannah",
+    "Diego",
+    "Ana",
 )
 LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
-    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
-    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-    "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Chen", "Patel", "Kowalski", "Murphy",
-    "O'Brien", "Schmidt", "Novak", "Haddad", "Tanaka", "Kim", "Singh", "Cohen", "Rossi",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Chen",
+    "Patel",
+    "Kowalski",
+    "Murphy",
+    "O'Brien",
+    "Schmidt",
+    "Novak",
+    "Haddad",
+    "Tanaka",
+    "Kim",
+    "Singh",
+    "Cohen",
+    "Rossi",
 )
 # Fictional 555-01xx numbers in real area codes: valid for phonenumbers, never a real phone.
 AREA_CODES = ("617", "857", "508", "781", "978", "774", "413", "212", "312", "310")
@@ -222,7 +381,8 @@ class SeedReport:
             f"Patients created {c['patients']}, lab results {c['labs']}, past doses {self.past_doses}.",
             f"Booked {self.booked_sessions} sessions in {self.booked_units} bookings over the next "
             f"{BOOKING_DAYS} days ({self.booked_today} today, {self.confirmed} confirmed).",
-            "Skipped: " + (", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none")
+            "Skipped: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())) or "none")
             + f"; left unbooked on purpose {self.left_unbooked}.",
             f"Due worklist (28 days): {self.worklist} patients. Chair time booked on open days of "
             f"the next two weeks: {self.utilization:.0%}.",
@@ -361,18 +521,28 @@ class _Seeder:
         for username, name, skills, charge, weekdays, start, end in NURSES:
             nurse, made = Nurse.objects.get_or_create(
                 name=name,
-                defaults={"skills": skills, "is_charge_nurse": charge,
-                          "email": f"{username}@example.org", "max_concurrent_patients": 4},
+                defaults={
+                    "skills": skills,
+                    "is_charge_nurse": charge,
+                    "email": f"{username}@example.org",
+                    "max_concurrent_patients": 4,
+                },
             )
             self.report.created["nurses"] += made
             if not made:
                 continue
             for wd in weekdays:
                 s, e = SATURDAY_SHIFT if wd == 5 else (start, end)
-                NurseShift.objects.get_or_create(nurse=nurse, weekday=wd, start=s, defaults={"end": e})
+                NurseShift.objects.get_or_create(
+                    nurse=nurse, weekday=wd, start=s, defaults={"end": e}
+                )
             if username == "nurse4":
-                NurseTimeOff.objects.create(nurse=nurse, start_date=off_start,
-                                            end_date=off_start + dt.timedelta(days=2), reason="Vacation")
+                NurseTimeOff.objects.create(
+                    nurse=nurse,
+                    start_date=off_start,
+                    end_date=off_start + dt.timedelta(days=2),
+                    reason="Vacation",
+                )
         return {n.pk: n for n in Nurse.objects.all()}
 
     @staticmethod
@@ -381,8 +551,10 @@ class _Seeder:
 
     def _users(self) -> dict[str, User]:
         groups = {g.name: g for g in Group.objects.filter(name__in=[FRONT_DESK, NURSE, MANAGER])}
-        specs = [("manager", MANAGER, "Nora", "Fitzgerald", True),
-                 ("frontdesk", FRONT_DESK, "Sam", "Rivera", False)]
+        specs = [
+            ("manager", MANAGER, "Nora", "Fitzgerald", True),
+            ("frontdesk", FRONT_DESK, "Sam", "Rivera", False),
+        ]
         specs += [(u, NURSE, name.split()[0], name.split()[-1], False) for u, name, *_ in NURSES]
         users = {}
         hashed = None  # hashing is slow on purpose: do it once for all demo logins
@@ -391,8 +563,12 @@ class _Seeder:
             if user is None:
                 hashed = hashed or make_password(DEMO_PASSWORD)
                 user = User.objects.create(
-                    username=username, password=hashed, first_name=first, last_name=last,
-                    email=f"{username}@example.org", is_staff=staff,
+                    username=username,
+                    password=hashed,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@example.org",
+                    is_staff=staff,
                 )
                 user.groups.add(groups[role])
                 self.report.created["users"] += 1
@@ -438,10 +614,11 @@ class _Seeder:
                 patient = self._patient(index, code)
                 plan = self._plan(patient, protocol, i)
                 treatment = PatientProtocol.objects.create(
-                    patient=patient, protocol=protocol,
+                    patient=patient,
+                    protocol=protocol,
                     started_on=None,  # set after the history is recorded
-                    shorter_infusion_eligible=plan.option == "shorter" or (
-                        code == "ocrelizumab_iv" and rng.random() < 0.2),
+                    shorter_infusion_eligible=plan.option == "shorter"
+                    or (code == "ocrelizumab_iv" and rng.random() < 0.2),
                     rems_authorized_until=self._rems_until(protocol, i),
                     doses_before_center=0,
                 )
@@ -455,23 +632,32 @@ class _Seeder:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         age_days = rng.randint(22 * 365, 68 * 365)
-        tz = rng.choices(["America/New_York", "America/Chicago", "America/Los_Angeles"], [88, 8, 4])[0]
+        tz = rng.choices(
+            ["America/New_York", "America/Chicago", "America/Los_Angeles"], [88, 8, 4]
+        )[0]
         email_only = index % 17 == 5
-        mobile = "" if email_only else normalize_mobile(
-            f"+1{AREA_CODES[(index - 1) // 100 % len(AREA_CODES)]}5550{100 + (index - 1) % 100}"
+        mobile = (
+            ""
+            if email_only
+            else normalize_mobile(
+                f"+1{AREA_CODES[(index - 1) // 100 % len(AREA_CODES)]}5550{100 + (index - 1) % 100}"
+            )
         )
         opted_out = not email_only and index % 10 == 3
         channel = "email" if email_only else rng.choices(["both", "email", "sms"], [60, 20, 20])[0]
         local = "".join(ch for ch in f"{first}.{last}".lower() if ch.isalnum() or ch == ".")
         patient = Patient.objects.create(
             mrn=f"{MRN_PREFIX}{index:04d}",
-            first_name=first, last_name=last,
+            first_name=first,
+            last_name=last,
             date_of_birth=self.today - dt.timedelta(days=age_days),
             email=f"{local}{index}@example.org",
             mobile=mobile,
             preferred_channel=channel,
             sms_consent=not email_only,
-            sms_opted_out_at=self.now - dt.timedelta(days=rng.randint(5, 200)) if opted_out else None,
+            sms_opted_out_at=self.now - dt.timedelta(days=rng.randint(5, 200))
+            if opted_out
+            else None,
             time_zone=tz,
             preferred_hour=rng.choice([8, 9, 10, 11, 13, 14]) if rng.random() < 0.35 else None,
             body_surface_area=round(rng.uniform(1.55, 2.1), 2) if code == "mitoxantrone" else None,
@@ -487,7 +673,9 @@ class _Seeder:
 
     def _window_late(self, protocol: Protocol) -> int:
         specs = self.specs(protocol)
-        return max((r.window_late_days for r in specs if r.interval_days and not r.joins_series), default=0)
+        return max(
+            (r.window_late_days for r in specs if r.interval_days and not r.joins_series), default=0
+        )
 
     def _plan(self, patient: Patient, protocol: Protocol, i: int) -> Plan:
         """The i-th patient of a protocol: a fixed pattern (so small demos still show every
@@ -507,8 +695,16 @@ class _Seeder:
         # coordinator's worklist.
         book = slot <= 5 or (slot == 7 and i % 20 == 7)
         labs = {1: "expired", 3: "missing", 4: "ordered"}.get(i % 6, "current")
-        plan = Plan(patient=patient, protocol=protocol, scenario="maintenance", due_offset=due,
-                    last_dose=0, history_units=2, book=book, labs=labs)
+        plan = Plan(
+            patient=patient,
+            protocol=protocol,
+            scenario="maintenance",
+            due_offset=due,
+            last_dose=0,
+            history_units=2,
+            book=book,
+            labs=labs,
+        )
         plan.today = book and slot in (0, 2) and i % 4 == 0
         if plan.today:  # due in the last few days: squeezed in today, inside the window
             plan.due_offset = rng.randint(-2, 0)
@@ -524,7 +720,9 @@ class _Seeder:
             if i % 15 == 14:
                 plan.scenario, plan.history_units = "new", 0
             else:
-                plan.last_dose = rng.choice([rng.randint(2, 11), rng.randint(12, 70), rng.randint(12, 70)])
+                plan.last_dose = rng.choice(
+                    [rng.randint(2, 11), rng.randint(12, 70), rng.randint(12, 70)]
+                )
                 plan.history_units = 3
             plan.due_offset = min(plan.due_offset, 27)  # every 4 weeks: last dose was before today
         elif code == "ocrelizumab_hyaluronidase_sc":
@@ -558,8 +756,11 @@ class _Seeder:
         """Results for each test the protocol asks for. One test is spoiled according to
         plan.labs (expired, missing or drawn but not resulted); the rest are in and current."""
         rng = self.rng
-        reqs = list(LabRequirement.objects.filter(protocol=plan.protocol).select_related("lab_test")
-                    .order_by("lab_test__code"))
+        reqs = list(
+            LabRequirement.objects.filter(protocol=plan.protocol)
+            .select_related("lab_test")
+            .order_by("lab_test__code")
+        )
         if not reqs:
             return
         # The spoiled test: one that matters for the next dose (periodic/each dose first).
@@ -569,7 +770,9 @@ class _Seeder:
         rows = []
         for req in reqs:
             max_age = req.max_age_days or (
-                self.center.each_dose_lab_max_age_days if req.gate in ("each_dose", "course_start") else None
+                self.center.each_dose_lab_max_age_days
+                if req.gate in ("each_dose", "course_start")
+                else None
             )
             mode = plan.labs if req is spoiled else "current"
             if req.gate == "first_dose" and plan.scenario != "new" and mode != "current":
@@ -578,8 +781,15 @@ class _Seeder:
                 continue
             if mode == "ordered":
                 drawn = self.today - dt.timedelta(days=rng.randint(0, 3))
-                rows.append(LabResult(patient=plan.patient, lab_test=req.lab_test, collected_on=drawn,
-                                      status=LabStatus.ORDERED, source="Quest Diagnostics"))
+                rows.append(
+                    LabResult(
+                        patient=plan.patient,
+                        lab_test=req.lab_test,
+                        collected_on=drawn,
+                        status=LabStatus.ORDERED,
+                        source="Quest Diagnostics",
+                    )
+                )
                 continue
             if mode == "expired" and max_age:
                 drawn = due_day - dt.timedelta(days=max_age + rng.randint(5, 60))
@@ -592,11 +802,18 @@ class _Seeder:
             else:
                 drawn = self.today - dt.timedelta(days=rng.randint(5, 40))
             resulted = drawn + dt.timedelta(days=rng.randint(0, 2))
-            rows.append(LabResult(
-                patient=plan.patient, lab_test=req.lab_test, collected_on=drawn, status=LabStatus.RESULTED,
-                resulted_on=min(resulted, self.today), value=self._value(req.lab_test.code),
-                flag="normal", source=rng.choice(["Quest Diagnostics", "Labcorp", "In-house"]),
-            ))
+            rows.append(
+                LabResult(
+                    patient=plan.patient,
+                    lab_test=req.lab_test,
+                    collected_on=drawn,
+                    status=LabStatus.RESULTED,
+                    resulted_on=min(resulted, self.today),
+                    value=self._value(req.lab_test.code),
+                    flag="normal",
+                    source=rng.choice(["Quest Diagnostics", "Labcorp", "In-house"]),
+                )
+            )
         LabResult.objects.bulk_create(rows)
         self.report.created["labs"] += len(rows)
 
@@ -642,14 +859,21 @@ class _Seeder:
                     break
                 for p in slot.placements:
                     services.record_past_dose(
-                        patient=plan.patient, protocol=plan.protocol, dose_number=p.dose_number,
-                        start=p.timeline.start, chair=self.chairs[p.chair_id],
-                        nurse=self.nurses[p.nurse_id], by=by_user,
+                        patient=plan.patient,
+                        protocol=plan.protocol,
+                        dose_number=p.dose_number,
+                        start=p.timeline.start,
+                        chair=self.chairs[p.chair_id],
+                        nurse=self.nurses[p.nurse_id],
+                        by=by_user,
                         # The induction doses have no shorter option: recorded as standard.
-                        option=plan.option if any(r.option == plan.option and r.covers(p.dose_number)
-                                                  for r in specs) else "standard",
+                        option=plan.option
+                        if any(r.option == plan.option and r.covers(p.dose_number) for r in specs)
+                        else "standard",
                     )
-                    history.append(engine.GivenDose(p.dose_number, p.timeline.start.astimezone(self.tz).date()))
+                    history.append(
+                        engine.GivenDose(p.dose_number, p.timeline.start.astimezone(self.tz).date())
+                    )
                     self.report.past_doses += 1
                 nxt = engine.next_due(specs, history)
                 if nxt is None or nxt.due_date is None:
@@ -684,7 +908,10 @@ class _Seeder:
         history = []
         day = origin
         for legs in units:
-            history += [engine.GivenDose(leg.dose_number, day + dt.timedelta(days=leg.day_offset)) for leg in legs]
+            history += [
+                engine.GivenDose(leg.dose_number, day + dt.timedelta(days=leg.day_offset))
+                for leg in legs
+            ]
             nxt = engine.next_due(specs, history)
             if nxt is None or nxt.due_date is None:
                 # Finished (Lemtrada after course 2): the last course about a year ago.
@@ -699,23 +926,43 @@ class _Seeder:
         last_ok = self.today - dt.timedelta(days=1 + max(leg.day_offset for leg in legs))
         day = min(day, last_ok)
         request = engine.SlotRequest(
-            patient_id=plan.patient.pk, legs=tuple(legs),
+            patient_id=plan.patient.pk,
+            legs=tuple(legs),
             required_skill=protocol.required_skill or None,
             required_chair_kind=protocol.required_chair_kind or None,
-            date_from=day - dt.timedelta(days=4), date_to=min(day + dt.timedelta(days=4), last_ok),
-            target_date=day, preferred_hour=plan.patient.preferred_hour, limit=1,
+            date_from=day - dt.timedelta(days=4),
+            date_to=min(day + dt.timedelta(days=4), last_ok),
+            target_date=day,
+            preferred_hour=plan.patient.preferred_hour,
+            limit=1,
         )
-        center, nurses = self._past_span(request.date_from, request.date_to + dt.timedelta(
-            days=max(leg.day_offset for leg in legs)))
-        slots = engine.find_slots(center=center, chairs=self.past_world.chairs, nurses=nurses,
-                                  busy=self.past_busy, request=request)
+        center, nurses = self._past_span(
+            request.date_from,
+            request.date_to + dt.timedelta(days=max(leg.day_offset for leg in legs)),
+        )
+        slots = engine.find_slots(
+            center=center,
+            chairs=self.past_world.chairs,
+            nurses=nurses,
+            busy=self.past_busy,
+            request=request,
+        )
         if not slots:
             return None
         for p in slots[0].placements:
             self.past_id -= 1
             t = p.timeline
-            self.past_busy.add(engine.BusySession(self.past_id, plan.patient.pk, p.chair_id, p.nurse_id,
-                                                  t.start, t.observation_end, t.chair_release_at))
+            self.past_busy.add(
+                engine.BusySession(
+                    self.past_id,
+                    plan.patient.pk,
+                    p.chair_id,
+                    p.nurse_id,
+                    t.start,
+                    t.observation_end,
+                    t.chair_release_at,
+                )
+            )
         return slots[0]
 
     def _past_span(self, first: dt.date, last: dt.date):
@@ -777,9 +1024,15 @@ class _Seeder:
             if date_from > date_to:
                 continue
             slots = selectors.availability(
-                patient=plan.patient, protocol=plan.protocol, dose_number=item.dose_number,
-                date_from=date_from, date_to=date_to, limit=3, option=plan.option,
-                series=series, length=plan.series_length if series else None,
+                patient=plan.patient,
+                protocol=plan.protocol,
+                dose_number=item.dose_number,
+                date_from=date_from,
+                date_to=date_to,
+                limit=3,
+                option=plan.option,
+                series=series,
+                length=plan.series_length if series else None,
             )
             for slot in slots:
                 if self._try_book(plan, item, legs, slot, by):
@@ -817,17 +1070,30 @@ class _Seeder:
     def _book_slot(self, plan: Plan, item, legs, slot, by, reason: str) -> list[InfusionSession]:
         if len(legs) > 1:
             series = services.book_series(
-                patient=plan.patient, protocol=plan.protocol, start=slot.start, by=by,
-                first_dose=item.dose_number, option=plan.option, length=plan.series_length,
+                patient=plan.patient,
+                protocol=plan.protocol,
+                start=slot.start,
+                by=by,
+                first_dose=item.dose_number,
+                option=plan.option,
+                length=plan.series_length,
                 override_reason=reason,
             )
             return list(series.sessions.order_by("start"))
         p = slot.placements[0]
-        return [services.book_session(
-            patient=plan.patient, protocol=plan.protocol, dose_number=item.dose_number,
-            start=slot.start, by=by, chair=self.chairs[p.chair_id], nurse=self.nurses[p.nurse_id],
-            option=plan.option, override_reason=reason,
-        )]
+        return [
+            services.book_session(
+                patient=plan.patient,
+                protocol=plan.protocol,
+                dose_number=item.dose_number,
+                start=slot.start,
+                by=by,
+                chair=self.chairs[p.chair_id],
+                nurse=self.nurses[p.nurse_id],
+                option=plan.option,
+                override_reason=reason,
+            )
+        ]
 
     # -- summary -------------------------------------------------------------------------------
 
@@ -841,8 +1107,8 @@ class _Seeder:
         used = 0.0
         for start, release in InfusionSession.objects.filter(
             status__in=ACTIVE_STATUSES,
-            start__gte=day_bounds(first, self.tz)[0], start__lt=day_bounds(last, self.tz)[1],
+            start__gte=day_bounds(first, self.tz)[0],
+            start__lt=day_bounds(last, self.tz)[1],
         ).values_list("start", "chair_release_at"):
             used += (release - start).total_seconds()
         self.report.utilization = used / capacity if capacity else 0.0
-

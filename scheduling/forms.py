@@ -52,8 +52,18 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["mrn", "first_name", "last_name", "date_of_birth", "email", "mobile",
-                  "preferred_channel", "email_consent", "sms_consent", "preferred_hour"]
+        fields = [
+            "mrn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "mobile",
+            "preferred_channel",
+            "email_consent",
+            "sms_consent",
+            "preferred_hour",
+        ]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {"mobile": "E.164 or a US number, e.g. +16175550123 or (617) 555-0123."}
 
@@ -99,10 +109,12 @@ class ChosenSlotFields(forms.Form):
     """The option a coordinator clicked: its start and, for one dose, its chair and nurse."""
 
     start = forms.CharField(widget=forms.HiddenInput)
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
-    nurse = forms.ModelChoiceField(queryset=Nurse.objects.filter(active=True), required=False,
-                                   widget=forms.HiddenInput)
+    chair = forms.ModelChoiceField(
+        queryset=Chair.objects.filter(active=True), required=False, widget=forms.HiddenInput
+    )
+    nurse = forms.ModelChoiceField(
+        queryset=Nurse.objects.filter(active=True), required=False, widget=forms.HiddenInput
+    )
 
     def clean_start(self):
         return parse_aware(self.cleaned_data["start"])
@@ -113,20 +125,35 @@ class SlotSearchForm(SearchDatesForm):
 
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
     protocol = forms.ModelChoiceField(
-        queryset=Protocol.objects.filter(active=True, is_infusion=True), to_field_name="code",
+        queryset=Protocol.objects.filter(active=True, is_infusion=True),
+        to_field_name="code",
         empty_label="Choose a protocol",
     )
     dose_number = forms.IntegerField(label="Dose number", min_value=1, max_value=99)
     series = forms.BooleanField(
         label="Book the whole series in one step (e.g. day 0 + day 14)", required=False
     )
-    option = forms.ChoiceField(label="Infusion option", choices=InfusionOption.choices,
-                               initial=InfusionOption.STANDARD, required=False)
-    override_reason = forms.CharField(
-        label="Override reason (only to book outside the dose window)", max_length=500, required=False
+    option = forms.ChoiceField(
+        label="Infusion option",
+        choices=InfusionOption.choices,
+        initial=InfusionOption.STANDARD,
+        required=False,
     )
-    field_order = ["patient", "protocol", "dose_number", "series", "option", "date_from", "date_to",
-                   "override_reason"]
+    override_reason = forms.CharField(
+        label="Override reason (only to book outside the dose window)",
+        max_length=500,
+        required=False,
+    )
+    field_order = [
+        "patient",
+        "protocol",
+        "dose_number",
+        "series",
+        "option",
+        "date_from",
+        "date_to",
+        "override_reason",
+    ]
 
     def clean(self):
         data = super().clean()
@@ -152,7 +179,8 @@ def parse_aware(raw: str) -> dt.datetime:
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for cancelling", max_length=500,
+        label="Reason for cancelling",
+        max_length=500,
         widget=forms.TextInput(attrs={"placeholder": "e.g. patient unwell, rescheduling by phone"}),
     )
 

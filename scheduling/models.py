@@ -75,10 +75,18 @@ class CenterSettings(models.Model):
         verbose_name = "center settings"
         verbose_name_plural = "center settings"
         constraints = [
-            models.CheckConstraint(condition=Q(slot_step_minutes__gte=5), name="center_slot_step_min_5"),
-            models.CheckConstraint(condition=Q(turnover_minutes__lte=240), name="center_turnover_le_240"),
-            models.CheckConstraint(condition=Q(stagger_minutes__lte=120), name="center_stagger_le_120"),
-            models.CheckConstraint(condition=Q(day_before_hour__lte=23), name="center_day_before_hour"),
+            models.CheckConstraint(
+                condition=Q(slot_step_minutes__gte=5), name="center_slot_step_min_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(turnover_minutes__lte=240), name="center_turnover_le_240"
+            ),
+            models.CheckConstraint(
+                condition=Q(stagger_minutes__lte=120), name="center_stagger_le_120"
+            ),
+            models.CheckConstraint(
+                condition=Q(day_before_hour__lte=23), name="center_day_before_hour"
+            ),
             models.CheckConstraint(
                 condition=Q(max_automated_sms_per_day__gte=1), name="center_sms_cap_positive"
             ),
@@ -145,7 +153,9 @@ class OpeningHours(models.Model):
         ordering = ["weekday"]
         verbose_name_plural = "opening hours"
         constraints = [
-            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="hours_close_after_open"),
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")), name="hours_close_after_open"
+            ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday_range"),
         ]
 
@@ -187,9 +197,7 @@ class Chair(models.Model):
     class Meta:
         ordering = ["display_order", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=ChairKind.values), name="chair_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=ChairKind.values), name="chair_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -198,7 +206,11 @@ class Chair(models.Model):
 
 class Nurse(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="nurse"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="nurse",
     )
     name = models.CharField(max_length=120)
     email = models.EmailField(blank=True)
@@ -223,7 +235,7 @@ class Nurse(models.Model):
 
     def clean(self):
         if not isinstance(self.skills, list) or not all(isinstance(s, str) for s in self.skills):
-            raise ValidationError({"skills": "Skills must be a list of words, e.g. [\"chemo\"]."})
+            raise ValidationError({"skills": 'Skills must be a list of words, e.g. ["chemo"].'})
 
 
 class NurseShift(models.Model):
@@ -237,7 +249,9 @@ class NurseShift(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="shift_end_after_start"),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="shift_weekday_range"),
-            models.UniqueConstraint(fields=["nurse", "weekday", "start"], name="shift_unique_start"),
+            models.UniqueConstraint(
+                fields=["nurse", "weekday", "start"], name="shift_unique_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -282,13 +296,20 @@ class Protocol(models.Model):
     required_chair_kind = models.CharField(max_length=16, choices=ChairKind.choices, blank=True)
     dose_unit = models.CharField(max_length=16, default="mg")
     lifetime_cap = models.DecimalField(
-        max_digits=8, decimal_places=2, null=True, blank=True,
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Cumulative lifetime limit in dose units (mitoxantrone: 140 mg/m²).",
     )
     billing_code = models.CharField(max_length=16, blank=True)
     billing_descriptor = models.CharField(max_length=200, blank=True)
     billing_unit_amount = models.DecimalField(
-        max_digits=8, decimal_places=2, null=True, blank=True, help_text="Dose units per billing unit."
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Dose units per billing unit.",
     )
     admin_cpt_codes = models.JSONField(default=list, blank=True)
     premed_causes_drowsiness = models.BooleanField(
@@ -348,7 +369,9 @@ class DoseRule(models.Model):
     protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="dose_rules")
     from_dose = models.PositiveSmallIntegerField()
     to_dose = models.PositiveSmallIntegerField(null=True, blank=True)
-    option = models.CharField(max_length=16, choices=InfusionOption.choices, default=InfusionOption.STANDARD)
+    option = models.CharField(
+        max_length=16, choices=InfusionOption.choices, default=InfusionOption.STANDARD
+    )
     label = models.CharField(max_length=120, blank=True)
     dose_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     premed_lead_minutes = models.PositiveSmallIntegerField(default=0)
@@ -362,7 +385,9 @@ class DoseRule(models.Model):
         max_length=16, choices=IntervalAnchor.choices, default=IntervalAnchor.PREVIOUS
     )
     min_interval_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Never earlier than this many days after the previous dose."
+        null=True,
+        blank=True,
+        help_text="Never earlier than this many days after the previous dose.",
     )
     window_early_days = models.PositiveSmallIntegerField(default=0)
     window_late_days = models.PositiveSmallIntegerField(default=0)
@@ -372,29 +397,40 @@ class DoseRule(models.Model):
     optional = models.BooleanField(
         default=False, help_text="A course day that may be left out (steroid days 4-5)."
     )
-    confidence = models.CharField(max_length=16, choices=Confidence.choices, default=Confidence.LABEL)
+    confidence = models.CharField(
+        max_length=16, choices=Confidence.choices, default=Confidence.LABEL
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
         ordering = ["protocol", "from_dose", "option"]
         constraints = [
-            models.UniqueConstraint(fields=["protocol", "from_dose", "option"], name="doserule_unique_start"),
-            models.CheckConstraint(condition=Q(from_dose__gte=1), name="doserule_from_dose_positive"),
+            models.UniqueConstraint(
+                fields=["protocol", "from_dose", "option"], name="doserule_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_dose__gte=1), name="doserule_from_dose_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(to_dose__isnull=True) | Q(to_dose__gte=F("from_dose")),
                 name="doserule_to_not_before_from",
             ),
-            models.CheckConstraint(condition=Q(infusion_minutes__gt=0), name="doserule_infusion_positive"),
             models.CheckConstraint(
-                condition=Q(premed_lead_minutes__lte=240) & Q(infusion_minutes__lte=720)
+                condition=Q(infusion_minutes__gt=0), name="doserule_infusion_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(premed_lead_minutes__lte=240)
+                & Q(infusion_minutes__lte=720)
                 & Q(observation_minutes__lte=480),
                 name="doserule_durations_sane",
             ),
             models.CheckConstraint(
-                condition=Q(dose_amount__isnull=True) | Q(dose_amount__gt=0), name="doserule_amount_positive"
+                condition=Q(dose_amount__isnull=True) | Q(dose_amount__gt=0),
+                name="doserule_amount_positive",
             ),
             models.CheckConstraint(
-                condition=Q(min_interval_days__isnull=True) | Q(interval_days__isnull=True)
+                condition=Q(min_interval_days__isnull=True)
+                | Q(interval_days__isnull=True)
                 | Q(min_interval_days__lte=F("interval_days")),
                 name="doserule_min_interval_le_target",
             ),
@@ -408,8 +444,14 @@ class DoseRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        span = f"{self.from_dose}+" if self.to_dose is None else (
-            f"{self.from_dose}" if self.to_dose == self.from_dose else f"{self.from_dose}-{self.to_dose}"
+        span = (
+            f"{self.from_dose}+"
+            if self.to_dose is None
+            else (
+                f"{self.from_dose}"
+                if self.to_dose == self.from_dose
+                else f"{self.from_dose}-{self.to_dose}"
+            )
         )
         return f"{self.protocol.code} dose {span} ({self.option})"
 
@@ -418,7 +460,9 @@ class DoseRule(models.Model):
         return self.premed_lead_minutes + self.infusion_minutes + self.observation_minutes
 
     def covers(self, dose_number: int) -> bool:
-        return self.from_dose <= dose_number and (self.to_dose is None or dose_number <= self.to_dose)
+        return self.from_dose <= dose_number and (
+            self.to_dose is None or dose_number <= self.to_dose
+        )
 
 
 class LabTest(models.Model):
@@ -440,13 +484,17 @@ class LabGate(models.TextChoices):
 
 
 class LabRequirement(models.Model):
-    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="lab_requirements")
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.CASCADE, related_name="lab_requirements"
+    )
     lab_test = models.ForeignKey(LabTest, on_delete=models.PROTECT, related_name="requirements")
     gate = models.CharField(max_length=16, choices=LabGate.choices)
     max_age_days = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Blank: the source gives no recency limit."
     )
-    confidence = models.CharField(max_length=16, choices=Confidence.choices, default=Confidence.LABEL)
+    confidence = models.CharField(
+        max_length=16, choices=Confidence.choices, default=Confidence.LABEL
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -454,7 +502,8 @@ class LabRequirement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["protocol", "lab_test"], name="labreq_unique_test"),
             models.CheckConstraint(
-                condition=Q(max_age_days__isnull=True) | Q(max_age_days__gt=0), name="labreq_max_age_positive"
+                condition=Q(max_age_days__isnull=True) | Q(max_age_days__gt=0),
+                name="labreq_max_age_positive",
             ),
             models.CheckConstraint(condition=Q(gate__in=LabGate.values), name="labreq_gate_valid"),
         ]
@@ -510,14 +559,24 @@ class InfusionSessionQuerySet(models.QuerySet):
 
 
 class InfusionSession(models.Model):
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="sessions")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="sessions"
+    )
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="sessions")
     dose_number = models.PositiveSmallIntegerField()
-    option = models.CharField(max_length=16, choices=InfusionOption.choices, default=InfusionOption.STANDARD)
-    series = models.ForeignKey(Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+    option = models.CharField(
+        max_length=16, choices=InfusionOption.choices, default=InfusionOption.STANDARD
+    )
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     chair = models.ForeignKey(Chair, on_delete=models.PROTECT, related_name="sessions")
-    nurse = models.ForeignKey(Nurse, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions")
-    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.BOOKED)
+    nurse = models.ForeignKey(
+        Nurse, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    status = models.CharField(
+        max_length=16, choices=SessionStatus.choices, default=SessionStatus.BOOKED
+    )
 
     start = models.DateTimeField(help_text="Arrival; the chair is taken from here.")
     premed_start = models.DateTimeField()
@@ -526,7 +585,9 @@ class InfusionSession(models.Model):
     observation_end = models.DateTimeField()
     chair_release_at = models.DateTimeField(help_text="Observation end plus turnover.")
 
-    override_reason = models.TextField(blank=True, help_text="Why a dose is booked outside its window.")
+    override_reason = models.TextField(
+        blank=True, help_text="Why a dose is booked outside its window."
+    )
     cancel_reason = models.TextField(blank=True)
     rems_checked_at = models.DateTimeField(null=True, blank=True)
     rems_checked_by = models.ForeignKey(
@@ -555,7 +616,9 @@ class InfusionSession(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(dose_number__gte=1), name="session_dose_positive"),
-            models.CheckConstraint(condition=Q(status__in=SessionStatus.values), name="session_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=SessionStatus.values), name="session_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(premed_start__gte=F("start"))
                 & Q(infusion_start__gte=F("premed_start"))
@@ -571,7 +634,9 @@ class InfusionSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.protocol.code} #{self.dose_number} {self.patient} {self.start:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.protocol.code} #{self.dose_number} {self.patient} {self.start:%Y-%m-%d %H:%M}"
+        )
 
     @property
     def is_active(self) -> bool:
@@ -610,7 +675,9 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     due_at = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    status = models.CharField(
+        max_length=12, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -624,9 +691,15 @@ class Reminder(models.Model):
         ordering = ["due_at"]
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"),
-            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="reminder_channel_valid"),
-            models.CheckConstraint(condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="reminder_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
+            ),
             models.CheckConstraint(
                 condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False),
                 name="reminder_sent_has_time",
@@ -651,14 +724,22 @@ class AuditEvent(models.Model):
     """Who changed which booking, when, and what it looked like before and after."""
 
     session = models.ForeignKey(
-        InfusionSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        InfusionSession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
     )
-    series = models.ForeignKey(Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=40)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=120, blank=True, help_text="e.g. 'patient link', 'system'")
+    actor_label = models.CharField(
+        max_length=120, blank=True, help_text="e.g. 'patient link', 'system'"
+    )
     at = models.DateTimeField(auto_now_add=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

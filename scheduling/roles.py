@@ -8,17 +8,49 @@ ROLES = (FRONT_DESK, NURSE, MANAGER)
 
 ROLE_PERMS = {
     FRONT_DESK: {
-        "scheduling": ["view_chair", "view_nurse", "view_protocol", "view_doserule", "view_labrequirement",
-                       "view_infusionsession", "add_infusionsession", "change_infusionsession",
-                       "view_series", "add_series", "view_reminder", "view_closure", "view_openinghours"],
-        "patients": ["view_patient", "add_patient", "change_patient", "view_patientprotocol",
-                     "add_patientprotocol", "change_patientprotocol", "view_labresult"],
+        "scheduling": [
+            "view_chair",
+            "view_nurse",
+            "view_protocol",
+            "view_doserule",
+            "view_labrequirement",
+            "view_infusionsession",
+            "add_infusionsession",
+            "change_infusionsession",
+            "view_series",
+            "add_series",
+            "view_reminder",
+            "view_closure",
+            "view_openinghours",
+        ],
+        "patients": [
+            "view_patient",
+            "add_patient",
+            "change_patient",
+            "view_patientprotocol",
+            "add_patientprotocol",
+            "change_patientprotocol",
+            "view_labresult",
+        ],
     },
     NURSE: {
-        "scheduling": ["view_chair", "view_nurse", "view_protocol", "view_doserule", "view_labrequirement",
-                       "view_infusionsession", "change_infusionsession", "view_reminder"],
-        "patients": ["view_patient", "view_patientprotocol", "view_labresult", "add_labresult",
-                     "change_labresult"],
+        "scheduling": [
+            "view_chair",
+            "view_nurse",
+            "view_protocol",
+            "view_doserule",
+            "view_labrequirement",
+            "view_infusionsession",
+            "change_infusionsession",
+            "view_reminder",
+        ],
+        "patients": [
+            "view_patient",
+            "view_patientprotocol",
+            "view_labresult",
+            "add_labresult",
+            "change_labresult",
+        ],
     },
 }
 
@@ -39,11 +71,15 @@ def ensure_roles(apps=None) -> None:
         group, _ = Group.objects.get_or_create(name=role)
         for app_label, codenames in perms.items():
             group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+                *Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
             )
     manager, _ = Group.objects.get_or_create(name=MANAGER)
     manager.permissions.add(
-        *Permission.objects.filter(content_type__app_label__in=["scheduling", "patients", "authtoken"])
+        *Permission.objects.filter(
+            content_type__app_label__in=["scheduling", "patients", "authtoken"]
+        )
     )
 
 

@@ -88,7 +88,9 @@ def session_list(
 
 def _requirements_by_protocol(protocol_ids) -> dict[int, list[readiness.Requirement]]:
     out: dict[int, list[readiness.Requirement]] = defaultdict(list)
-    for req in LabRequirement.objects.filter(protocol_id__in=set(protocol_ids)).select_related("lab_test"):
+    for req in LabRequirement.objects.filter(protocol_id__in=set(protocol_ids)).select_related(
+        "lab_test"
+    ):
         out[req.protocol_id].append(
             readiness.Requirement(req.lab_test.code, req.lab_test.name, req.gate, req.max_age_days)
         )
@@ -153,7 +155,9 @@ def lab_checklist(*, session: InfusionSession) -> readiness.Checklist:
     return lab_readiness_for_sessions([session])[session.pk]
 
 
-def rems_status(session: InfusionSession, treatment: PatientProtocol | None = None, *, tz=None) -> str | None:
+def rems_status(
+    session: InfusionSession, treatment: PatientProtocol | None = None, *, tz=None
+) -> str | None:
     """None when the drug has no REMS; else 'checked', 'authorized' (enrolment valid on the day,
     check still to do at the chair) or 'not_authorized'. Pass `tz` when calling in a loop."""
     if not session.protocol.rems_program:
@@ -202,17 +206,27 @@ def _premed_items(sessions) -> dict[int, str]:
 
 
 @center_settings_scope
-def roster(*, day: dt.date, nurse: int | None = None, include_inactive: bool = False) -> list[RosterEntry]:
+def roster(
+    *, day: dt.date, nurse: int | None = None, include_inactive: bool = False
+) -> list[RosterEntry]:
     """A nurse's (or the whole floor's) day in start order, with labs and REMS."""
-    statuses = None if include_inactive else [*ACTIVE_STATUSES, SessionStatus.COMPLETED, SessionStatus.NO_SHOW]
+    statuses = (
+        None
+        if include_inactive
+        else [*ACTIVE_STATUSES, SessionStatus.COMPLETED, SessionStatus.NO_SHOW]
+    )
     sessions = list(session_list(date=day, nurse=nurse, status=statuses))
     labs = lab_readiness_for_sessions(sessions)
     treatments = _treatments_for(sessions)
     premeds = _premed_items(sessions)
     tz = center_tz()
     return [
-        RosterEntry(s, labs[s.pk], rems_status(s, treatments.get((s.patient_id, s.protocol_id)), tz=tz),
-                    premeds[s.pk])
+        RosterEntry(
+            s,
+            labs[s.pk],
+            rems_status(s, treatments.get((s.patient_id, s.protocol_id)), tz=tz),
+            premeds[s.pk],
+        )
         for s in sessions
     ]
 
@@ -293,8 +307,13 @@ def availability(
         chair_id=chair_id,
         nurse_id=nurse_id,
     )
-    return engine.find_slots(center=world.center, chairs=world.chairs, nurses=world.nurses,
-                             busy=world.busy, request=request)
+    return engine.find_slots(
+        center=world.center,
+        chairs=world.chairs,
+        nurses=world.nurses,
+        busy=world.busy,
+        request=request,
+    )
 
 
 # --- due worklist -----------------------------------------------------------------------------------
@@ -315,7 +334,9 @@ class DueItem:
 def dose_history(*, patient: Patient, protocol: Protocol, exclude_id: int | None = None):
     """Doses of a protocol given or booked for a patient, oldest first, as the engine's
     GivenDose on center-local dates. `exclude_id` leaves out a session being moved."""
-    qs = InfusionSession.objects.filter(patient=patient, protocol=protocol, status__in=HELD_STATUSES)
+    qs = InfusionSession.objects.filter(
+        patient=patient, protocol=protocol, status__in=HELD_STATUSES
+    )
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     tz = center_tz()
@@ -360,7 +381,9 @@ def _next_due_memo(spec_id: int, specs, cap, given: tuple):
         pass
     if len(_NEXT_DUE) >= _NEXT_DUE_MAX:
         _NEXT_DUE.clear()
-    due = _NEXT_DUE[key] = engine.next_due(specs, [engine.GivenDose(n, d) for n, d in given], max_doses=cap)
+    due = _NEXT_DUE[key] = engine.next_due(
+        specs, [engine.GivenDose(n, d) for n, d in given], max_doses=cap
+    )
     return due
 
 
@@ -420,9 +443,13 @@ def due_worklist_refs(*, today: dt.date | None = None, horizon_days: int = 28) -
 def _due_items(today, protocols, found, patients) -> list[DueItem]:
     items = [
         DueItem(
-            patient=patients[patient_id], protocol=protocols[protocol_id], dose_number=due.dose_number,
-            due_date=due_date, window_start=due.window_start or due_date,
-            window_end=due.window_end or due_date, earliest_date=due.earliest_date,
+            patient=patients[patient_id],
+            protocol=protocols[protocol_id],
+            dose_number=due.dose_number,
+            due_date=due_date,
+            window_start=due.window_start or due_date,
+            window_end=due.window_end or due_date,
+            earliest_date=due.earliest_date,
             overdue_days=max(0, (today - (due.window_end or due_date)).days),
         )
         for patient_id, protocol_id, due, due_date in found
@@ -455,11 +482,19 @@ def _due_found(today, horizon_days):
         # through Django's Python timestamptz loader were most of this request's time.
         rows = held.annotate(
             _day=RawSQL('("scheduling_infusionsession"."start" AT TIME ZONE %s)::date', (tz.key,)),
-            _ahead=ExpressionWrapper(Q(status__in=ACTIVE_STATUSES, start__gte=now), output_field=BooleanField()),
+            _ahead=ExpressionWrapper(
+                Q(status__in=ACTIVE_STATUSES, start__gte=now), output_field=BooleanField()
+            ),
         ).values_list("patient_id", "protocol_id", "dose_number", "_day", "_ahead")
     else:
         rows = (
-            (pid, prot, dose, start.astimezone(tz).date(), status in ACTIVE_STATUSES and start >= now)
+            (
+                pid,
+                prot,
+                dose,
+                start.astimezone(tz).date(),
+                status in ACTIVE_STATUSES and start >= now,
+            )
             for pid, prot, dose, start, status in held.values_list(
                 "patient_id", "protocol_id", "dose_number", "start", "status"
             )

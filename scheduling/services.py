@@ -70,7 +70,9 @@ def snapshot(session: InfusionSession) -> dict:
         "chair_id": session.chair_id,
         "nurse_id": session.nurse_id,
         "start": session.start.isoformat() if session.start else None,
-        "chair_release_at": session.chair_release_at.isoformat() if session.chair_release_at else None,
+        "chair_release_at": session.chair_release_at.isoformat()
+        if session.chair_release_at
+        else None,
         "override_reason": session.override_reason,
     }
 
@@ -88,7 +90,9 @@ def _audit(session, action, *, by=None, actor_label="", before=None, reason="", 
     )
 
 
-def expected_next_dose(patient: Patient, protocol: Protocol, *, exclude_id: int | None = None) -> int:
+def expected_next_dose(
+    patient: Patient, protocol: Protocol, *, exclude_id: int | None = None
+) -> int:
     """The dose number a new booking must carry: one after the last given or booked.
     On-demand courses (relapse steroids) start again at dose 1 every time."""
     if protocol.courses_as_needed:
@@ -96,7 +100,9 @@ def expected_next_dose(patient: Patient, protocol: Protocol, *, exclude_id: int 
     history = dose_history(patient=patient, protocol=protocol, exclude_id=exclude_id)
     last = max((g.dose_number for g in history), default=0)
     if last == 0:
-        treatment = PatientProtocol.objects.filter(patient=patient, protocol=protocol, active=True).first()
+        treatment = PatientProtocol.objects.filter(
+            patient=patient, protocol=protocol, active=True
+        ).first()
         last = treatment.doses_before_center if treatment else 0
     return last + 1
 
@@ -122,7 +128,9 @@ def _check_dose(patient, protocol, specs, dose_number: int, *, exclude_id=None) 
         raise SchedulingError(str(exc), field="dose_number") from exc
 
 
-def _check_spacing(patient, protocol, specs, dose_number, day, option, override_reason, *, exclude_id=None):
+def _check_spacing(
+    patient, protocol, specs, dose_number, day, option, override_reason, *, exclude_id=None
+):
     if protocol.courses_as_needed:
         return  # each course stands alone; the patient-overlap rule still applies
     history = dose_history(patient=patient, protocol=protocol, exclude_id=exclude_id)
@@ -141,11 +149,17 @@ def _plain(v: engine.Violation) -> str:
     if v.rule == "patient":
         return "The patient already has a session at that time."
     if v.rule == "chair" and " with " in v.message:
-        return v.message.split(" with ")[0].replace(" (turnover included)", "") + " (cleaning included)."
+        return (
+            v.message.split(" with ")[0].replace(" (turnover included)", "")
+            + " (cleaning included)."
+        )
     if v.rule == "nurse_capacity":
         return v.message.split(";")[0] + "."
     if v.rule == "stagger":
-        return v.message.split(" already starts ")[0] + " is starting another patient within minutes of that time."
+        return (
+            v.message.split(" already starts ")[0]
+            + " is starting another patient within minutes of that time."
+        )
     return v.message
 
 
@@ -157,12 +171,16 @@ def _raise_for(violations: Sequence[engine.Violation]) -> None:
     if conflicts:
         raise BookingConflict(
             _plain(conflicts[0]),
-            conflicts=[{"rule": v.rule, "resource": v.resource, "detail": v.message} for v in conflicts],
+            conflicts=[
+                {"rule": v.rule, "resource": v.resource, "detail": v.message} for v in conflicts
+            ],
         )
     first = violations[0]
     if first.rule == "hours":
         raise OutsideHours(first.message)
-    field = {"nurse_shift": "nurse", "skill": "nurse", "chair_kind": "chair"}.get(first.rule, "start")
+    field = {"nurse_shift": "nurse", "skill": "nurse", "chair_kind": "chair"}.get(
+        first.rule, "start"
+    )
     raise SchedulingError(first.message, field=field)
 
 
@@ -175,8 +193,18 @@ def _lock_patient(patient: Patient) -> None:
 
 
 def _lock(chair_ids, nurse_ids) -> None:
-    list(Chair.objects.select_for_update().filter(pk__in=sorted(chair_ids)).order_by("pk").values_list("pk"))
-    list(Nurse.objects.select_for_update().filter(pk__in=sorted(nurse_ids)).order_by("pk").values_list("pk"))
+    list(
+        Chair.objects.select_for_update()
+        .filter(pk__in=sorted(chair_ids))
+        .order_by("pk")
+        .values_list("pk")
+    )
+    list(
+        Nurse.objects.select_for_update()
+        .filter(pk__in=sorted(nurse_ids))
+        .order_by("pk")
+        .values_list("pk")
+    )
 
 
 def _leg_dates(first_start: dt.datetime, legs, tz) -> tuple[dt.date, dt.date]:
@@ -190,11 +218,17 @@ def _place(*, patient, protocol, legs, first_start, chair, nurse, exclude_ids=()
     d0, d1 = _leg_dates(first_start, legs, tz)
     world = load_world(date_from=d0, date_to=d1, exclude_session_ids=tuple(exclude_ids))
     result = engine.place_unit(
-        center=world.center, chairs=world.chairs, nurses=world.nurses, busy=world.busy,
-        patient_id=patient.pk, legs=legs, first_start=first_start,
+        center=world.center,
+        chairs=world.chairs,
+        nurses=world.nurses,
+        busy=world.busy,
+        patient_id=patient.pk,
+        legs=legs,
+        first_start=first_start,
         required_skill=protocol.required_skill or None,
         required_chair_kind=protocol.required_chair_kind or None,
-        chair_id=chair.pk if chair else None, nurse_id=nurse.pk if nurse else None,
+        chair_id=chair.pk if chair else None,
+        nurse_id=nurse.pk if nurse else None,
     )
     _raise_for(result.violations)
     placements = result.placements
@@ -202,15 +236,27 @@ def _place(*, patient, protocol, legs, first_start, chair, nurse, exclude_ids=()
     nurse_ids = {p.nurse_id for p in placements}
     _lock(chair_ids, nurse_ids)
     # Re-read under the locks: a booking that committed while we searched is now visible.
-    fresh = load_world(date_from=d0, date_to=d1, exclude_session_ids=tuple(exclude_ids),
-                       chair_ids=tuple(chair_ids), nurse_ids=tuple(nurse_ids), patient_id=patient.pk,
-                       base=world)
-    _raise_for(engine.check_unit(
-        center=fresh.center, chairs=fresh.chairs, nurses=fresh.nurses, busy=fresh.busy,
-        patient_id=patient.pk, placements=placements,
-        required_skill=protocol.required_skill or None,
-        required_chair_kind=protocol.required_chair_kind or None,
-    ))
+    fresh = load_world(
+        date_from=d0,
+        date_to=d1,
+        exclude_session_ids=tuple(exclude_ids),
+        chair_ids=tuple(chair_ids),
+        nurse_ids=tuple(nurse_ids),
+        patient_id=patient.pk,
+        base=world,
+    )
+    _raise_for(
+        engine.check_unit(
+            center=fresh.center,
+            chairs=fresh.chairs,
+            nurses=fresh.nurses,
+            busy=fresh.busy,
+            patient_id=patient.pk,
+            placements=placements,
+            required_skill=protocol.required_skill or None,
+            required_chair_kind=protocol.required_chair_kind or None,
+        )
+    )
     return placements
 
 
@@ -227,14 +273,24 @@ def _save(session: InfusionSession, *, create: bool) -> None:
         if "session_no_chair_overlap" in text:
             raise BookingConflict(
                 f"Chair {session.chair} was just booked by someone else at that time.",
-                conflicts=[{"rule": "chair", "resource": f"chair:{session.chair_id}",
-                            "detail": "overlapping active session"}],
+                conflicts=[
+                    {
+                        "rule": "chair",
+                        "resource": f"chair:{session.chair_id}",
+                        "detail": "overlapping active session",
+                    }
+                ],
             ) from exc
         if "session_no_patient_overlap" in text:
             raise BookingConflict(
                 "The patient already has a session at that time.",
-                conflicts=[{"rule": "patient", "resource": f"patient:{session.patient_id}",
-                            "detail": "overlapping active session"}],
+                conflicts=[
+                    {
+                        "rule": "patient",
+                        "resource": f"patient:{session.patient_id}",
+                        "detail": "overlapping active session",
+                    }
+                ],
             ) from exc
         raise
 
@@ -254,7 +310,9 @@ def _apply_timeline(session: InfusionSession, placement: engine.Placement) -> No
 def _enrol(patient: Patient, protocol: Protocol) -> None:
     """Booking a protocol puts the patient on it if nobody did yet (due worklist follows it)."""
     PatientProtocol.objects.get_or_create(
-        patient=patient, protocol=protocol, active=True,
+        patient=patient,
+        protocol=protocol,
+        active=True,
         defaults={"started_on": timezone.localdate()},
     )
 
@@ -269,14 +327,22 @@ def _resolve_option(option: str) -> str:
 # --- booking -----------------------------------------------------------------------------------
 
 
-def _book_legs(*, patient, protocol, legs, start, by, chair, nurse, option, override_reason, series):
-    placements = _place(patient=patient, protocol=protocol, legs=legs, first_start=start,
-                        chair=chair, nurse=nurse)
+def _book_legs(
+    *, patient, protocol, legs, start, by, chair, nurse, option, override_reason, series
+):
+    placements = _place(
+        patient=patient, protocol=protocol, legs=legs, first_start=start, chair=chair, nurse=nurse
+    )
     sessions = []
     for placement in placements:
         session = InfusionSession(
-            patient=patient, protocol=protocol, dose_number=placement.dose_number, option=option,
-            series=series, status=SessionStatus.BOOKED, override_reason=override_reason.strip(),
+            patient=patient,
+            protocol=protocol,
+            dose_number=placement.dose_number,
+            option=option,
+            series=series,
+            status=SessionStatus.BOOKED,
+            override_reason=override_reason.strip(),
             created_by=by if getattr(by, "is_authenticated", False) else None,
         )
         _apply_timeline(session, placement)
@@ -314,11 +380,28 @@ def book_session(
     specs = dose_rule_specs(protocol)
     _check_dose(patient, protocol, specs, dose_number)
     rule = engine.rule_for(specs, dose_number, option)
-    _check_spacing(patient, protocol, specs, dose_number, start.astimezone(center_tz()).date(),
-                   option, override_reason)
+    _check_spacing(
+        patient,
+        protocol,
+        specs,
+        dose_number,
+        start.astimezone(center_tz()).date(),
+        option,
+        override_reason,
+    )
     legs = (engine.Leg(dose_number=dose_number, day_offset=0, timing=rule.timing),)
-    return _book_legs(patient=patient, protocol=protocol, legs=legs, start=start, by=by, chair=chair,
-                      nurse=nurse, option=option, override_reason=override_reason, series=None)[0]
+    return _book_legs(
+        patient=patient,
+        protocol=protocol,
+        legs=legs,
+        start=start,
+        by=by,
+        chair=chair,
+        nurse=nurse,
+        option=option,
+        override_reason=override_reason,
+        series=None,
+    )[0]
 
 
 @center_settings_scope
@@ -351,15 +434,35 @@ def book_series(
         )
     cap = max_doses(protocol, specs)
     if cap is not None and legs[-1].dose_number > cap:
-        raise SchedulingError(f"The series would pass the lifetime limit ({cap} doses).", field="length")
-    _check_spacing(patient, protocol, specs, first_dose,
-                   start.astimezone(center_tz()).date(), option, override_reason)
+        raise SchedulingError(
+            f"The series would pass the lifetime limit ({cap} doses).", field="length"
+        )
+    _check_spacing(
+        patient,
+        protocol,
+        specs,
+        first_dose,
+        start.astimezone(center_tz()).date(),
+        option,
+        override_reason,
+    )
     series = Series.objects.create(
-        patient=patient, protocol=protocol,
+        patient=patient,
+        protocol=protocol,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    _book_legs(patient=patient, protocol=protocol, legs=legs, start=start, by=by, chair=None,
-               nurse=None, option=option, override_reason=override_reason, series=series)
+    _book_legs(
+        patient=patient,
+        protocol=protocol,
+        legs=legs,
+        start=start,
+        by=by,
+        chair=None,
+        nurse=None,
+        option=option,
+        override_reason=override_reason,
+        series=series,
+    )
     return series
 
 
@@ -378,18 +481,38 @@ def reschedule(
     _require_aware(start)
     _require_future(start)
     _lock_patient(session.patient)
-    session = InfusionSession.objects.select_for_update().select_related("protocol", "patient").get(pk=session.pk)
+    session = (
+        InfusionSession.objects.select_for_update()
+        .select_related("protocol", "patient")
+        .get(pk=session.pk)
+    )
     if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
-        raise InvalidTransition(f"A {session.get_status_display().lower()} session cannot be moved.")
+        raise InvalidTransition(
+            f"A {session.get_status_display().lower()} session cannot be moved."
+        )
     before = snapshot(session)
     specs = dose_rule_specs(session.protocol)
     rule = engine.rule_for(specs, session.dose_number, session.option)
-    _check_spacing(session.patient, session.protocol, specs, session.dose_number,
-                   start.astimezone(center_tz()).date(), session.option,
-                   override_reason or session.override_reason, exclude_id=session.pk)
+    _check_spacing(
+        session.patient,
+        session.protocol,
+        specs,
+        session.dose_number,
+        start.astimezone(center_tz()).date(),
+        session.option,
+        override_reason or session.override_reason,
+        exclude_id=session.pk,
+    )
     legs = (engine.Leg(dose_number=session.dose_number, day_offset=0, timing=rule.timing),)
-    (placement,) = _place(patient=session.patient, protocol=session.protocol, legs=legs,
-                          first_start=start, chair=chair, nurse=nurse, exclude_ids=(session.pk,))
+    (placement,) = _place(
+        patient=session.patient,
+        protocol=session.protocol,
+        legs=legs,
+        first_start=start,
+        chair=chair,
+        nurse=nurse,
+        exclude_ids=(session.pk,),
+    )
     _apply_timeline(session, placement)
     session.status = SessionStatus.BOOKED  # a moved session needs confirming again
     session.confirmed_at = None
@@ -405,15 +528,30 @@ def reschedule(
 @center_settings_scope
 @transaction.atomic
 def cancel(
-    *, session: InfusionSession, reason: str, by=None, actor_label: str = "", notify_patient: bool = True
+    *,
+    session: InfusionSession,
+    reason: str,
+    by=None,
+    actor_label: str = "",
+    notify_patient: bool = True,
 ) -> InfusionSession:
     """Cancel with a reason: frees the chair, cancels pending reminders, tells the patient once."""
     reason = (reason or "").strip()
     if not reason:
         raise SchedulingError("Say why the session is cancelled.", field="reason")
-    session = InfusionSession.objects.select_for_update().select_related("protocol", "patient").get(pk=session.pk)
-    if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED, SessionStatus.CHECKED_IN):
-        raise InvalidTransition(f"A {session.get_status_display().lower()} session cannot be cancelled.")
+    session = (
+        InfusionSession.objects.select_for_update()
+        .select_related("protocol", "patient")
+        .get(pk=session.pk)
+    )
+    if session.status not in (
+        SessionStatus.BOOKED,
+        SessionStatus.CONFIRMED,
+        SessionStatus.CHECKED_IN,
+    ):
+        raise InvalidTransition(
+            f"A {session.get_status_display().lower()} session cannot be cancelled."
+        )
     before = snapshot(session)
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
@@ -430,16 +568,26 @@ def cancel(
 _TRANSITIONS = {
     # action: (allowed from, to, timestamp field)
     "confirmed": ((SessionStatus.BOOKED,), SessionStatus.CONFIRMED, "confirmed_at"),
-    "checked_in": ((SessionStatus.BOOKED, SessionStatus.CONFIRMED), SessionStatus.CHECKED_IN, "checked_in_at"),
+    "checked_in": (
+        (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
+        SessionStatus.CHECKED_IN,
+        "checked_in_at",
+    ),
     "started": ((SessionStatus.CHECKED_IN,), SessionStatus.IN_CHAIR, "started_at"),
     "completed": ((SessionStatus.IN_CHAIR,), SessionStatus.COMPLETED, "completed_at"),
     "no_show": ((SessionStatus.BOOKED, SessionStatus.CONFIRMED), SessionStatus.NO_SHOW, None),
 }
 
 
-def _transition(session: InfusionSession, action: str, *, by=None, actor_label: str = "") -> InfusionSession:
+def _transition(
+    session: InfusionSession, action: str, *, by=None, actor_label: str = ""
+) -> InfusionSession:
     allowed, target, stamp = _TRANSITIONS[action]
-    session = InfusionSession.objects.select_for_update().select_related("protocol", "patient").get(pk=session.pk)
+    session = (
+        InfusionSession.objects.select_for_update()
+        .select_related("protocol", "patient")
+        .get(pk=session.pk)
+    )
     if session.status == target:
         return session  # idempotent: a double click or a second link click changes nothing
     if session.status not in allowed:
@@ -505,7 +653,9 @@ def mark_no_show(*, session: InfusionSession, by=None) -> InfusionSession:
 @transaction.atomic
 def record_rems_check(*, session: InfusionSession, by) -> InfusionSession:
     """The nurse verified the patient's REMS authorization for this infusion."""
-    session = InfusionSession.objects.select_for_update().select_related("protocol").get(pk=session.pk)
+    session = (
+        InfusionSession.objects.select_for_update().select_related("protocol").get(pk=session.pk)
+    )
     if not session.protocol.needs_rems:
         raise SchedulingError(f"{session.protocol.brand_name} has no REMS program.", field="rems")
     if session.rems_checked_at is None:
@@ -520,8 +670,15 @@ def record_rems_check(*, session: InfusionSession, by) -> InfusionSession:
 @center_settings_scope
 @transaction.atomic
 def record_past_dose(
-    *, patient: Patient, protocol: Protocol, dose_number: int, start: dt.datetime, chair: Chair,
-    nurse: Nurse | None = None, option: str = "standard", by=None,
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    dose_number: int,
+    start: dt.datetime,
+    chair: Chair,
+    nurse: Nurse | None = None,
+    option: str = "standard",
+    by=None,
 ) -> InfusionSession:
     """Enter a dose already given (history from before the center used this system, or demo
     data). Stored as completed; no reminders; the timeline from the catalogue."""
@@ -534,10 +691,18 @@ def record_past_dose(
 
     timeline = engine.build_timeline(start, rule.timing, CenterSettings.load().turnover_minutes)
     session = InfusionSession(
-        patient=patient, protocol=protocol, dose_number=dose_number, option=option, chair=chair,
-        nurse=nurse, status=SessionStatus.COMPLETED, completed_at=timeline.observation_end,
+        patient=patient,
+        protocol=protocol,
+        dose_number=dose_number,
+        option=option,
+        chair=chair,
+        nurse=nurse,
+        status=SessionStatus.COMPLETED,
+        completed_at=timeline.observation_end,
     )
-    _apply_timeline(session, engine.Placement(dose_number, chair.pk, nurse.pk if nurse else None, timeline))
+    _apply_timeline(
+        session, engine.Placement(dose_number, chair.pk, nurse.pk if nurse else None, timeline)
+    )
     session.save(force_insert=True)
     _audit(session, "recorded_past_dose", by=by)
     _enrol(patient, protocol)

@@ -24,8 +24,12 @@ log = logging.getLogger(__name__)
 SEND_CHUNK = 25
 
 
-@shared_task(name="scheduling.tasks.send_reminder", acks_late=True, reject_on_worker_lost=True,
-             ignore_result=True)
+@shared_task(
+    name="scheduling.tasks.send_reminder",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def send_reminder(reminder_id: int) -> str:
     """Send one claimed reminder (idempotent: a second delivery of this task does nothing)."""
     outcome = dispatch.deliver(reminder_id)
@@ -33,8 +37,12 @@ def send_reminder(reminder_id: int) -> str:
     return outcome.result
 
 
-@shared_task(name="scheduling.tasks.send_reminders", acks_late=True, reject_on_worker_lost=True,
-             ignore_result=True)
+@shared_task(
+    name="scheduling.tasks.send_reminders",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def send_reminders(reminder_ids: list[int]) -> int:
     """Send a chunk of claimed reminders; returns how many went out. Idempotent like
     send_reminder: a redelivered chunk skips the ones already sent."""
@@ -46,7 +54,7 @@ def send_reminders(reminder_ids: list[int]) -> int:
 
 def _chunks(ids: list[int], size: int):
     for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+        yield ids[i : i + size]
 
 
 @shared_task(name="scheduling.tasks.dispatch_due_reminders", acks_late=True, ignore_result=True)
@@ -78,9 +86,15 @@ def send_charge_nurse_digest() -> int:
     return send_digest()
 
 
-@shared_task(name="scheduling.tasks.notify_front_desk_of_cancellation", acks_late=True,
-             ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, retry_jitter=True,
-             max_retries=5)
+@shared_task(
+    name="scheduling.tasks.notify_front_desk_of_cancellation",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_jitter=True,
+    max_retries=5,
+)
 def notify_front_desk_of_cancellation(session_id: int) -> bool:
     """Email the front desk that a patient cancelled from their link (the chair is free)."""
     from scheduling.notifications.digest import send_front_desk_cancellation

@@ -30,12 +30,20 @@ class HourFigure:
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.chair_hours_booked / self.chair_hours_open if self.chair_hours_open else 0.0
+        return (
+            100.0 * self.chair_hours_booked / self.chair_hours_open
+            if self.chair_hours_open
+            else 0.0
+        )
 
     @property
     def nurse_load(self) -> float:
         """Average patients per nurse on shift during this hour."""
-        return self.patient_hours_with_nurse / self.nurse_hours_on_shift if self.nurse_hours_on_shift else 0.0
+        return (
+            self.patient_hours_with_nurse / self.nurse_hours_on_shift
+            if self.nurse_hours_on_shift
+            else 0.0
+        )
 
 
 @dataclass
@@ -50,7 +58,11 @@ class DayFigure:
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.chair_hours_booked / self.chair_hours_open if self.chair_hours_open else 0.0
+        return (
+            100.0 * self.chair_hours_booked / self.chair_hours_open
+            if self.chair_hours_open
+            else 0.0
+        )
 
 
 @dataclass
@@ -93,8 +105,10 @@ def _overlap_hours(a_start, a_end, b_start, b_end) -> float:
 def _peak(intervals) -> tuple[int, dt.datetime | None]:
     """Most intervals open at one instant (half-open: an end and a start at the same time
     do not count together)."""
-    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals],
-                    key=lambda ev: (ev[0], ev[1]))
+    events = sorted(
+        [(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals],
+        key=lambda ev: (ev[0], ev[1]),
+    )
     best, now, at = 0, 0, None
     for when, delta in events:
         now += delta
@@ -114,18 +128,27 @@ def utilization(*, date_from: dt.date, date_to: dt.date) -> Utilization:
     span_start, span_end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
     rows = list(
         InfusionSession.objects.filter(
-            status__in=COUNTED_STATUSES, chair_id__in=list(world.chairs),
-            start__gte=span_start, start__lt=span_end,
+            status__in=COUNTED_STATUSES,
+            chair_id__in=list(world.chairs),
+            start__gte=span_start,
+            start__lt=span_end,
         ).values_list("start", "observation_end", "chair_release_at", "nurse_id")
     )
 
     windows_by_day = {}
     for w in world.center.open_windows:
         windows_by_day.setdefault(w.start.astimezone(tz).date(), []).append(w)
-    hours = sorted({
-        h for ws in windows_by_day.values() for w in ws
-        for h in range(w.start.astimezone(tz).hour, (w.end.astimezone(tz) - dt.timedelta(seconds=1)).hour + 1)
-    }) or list(range(7, 19))
+    hours = sorted(
+        {
+            h
+            for ws in windows_by_day.values()
+            for w in ws
+            for h in range(
+                w.start.astimezone(tz).hour,
+                (w.end.astimezone(tz) - dt.timedelta(seconds=1)).hour + 1,
+            )
+        }
+    ) or list(range(7, 19))
     by_hour = {h: HourFigure(h) for h in hours}
 
     rows_by_day: dict[dt.date, list] = {}
@@ -151,7 +174,9 @@ def utilization(*, date_from: dt.date, date_to: dt.date) -> Utilization:
             fig.chair_hours_open += open_h
             fig.chair_hours_booked += booked_h
             figure.nurse_hours_on_shift += sum(
-                _overlap_hours(i.start, i.end, h0, h1) for n in world.nurses.values() for i in n.shifts
+                _overlap_hours(i.start, i.end, h0, h1)
+                for n in world.nurses.values()
+                for i in n.shifts
             )
             figure.patient_hours_with_nurse += sum(
                 _overlap_hours(s, o, h0, h1) for s, o, _, nurse in day_rows if nurse
@@ -168,8 +193,12 @@ def utilization(*, date_from: dt.date, date_to: dt.date) -> Utilization:
         day += dt.timedelta(days=1)
 
     return Utilization(
-        date_from=date_from, date_to=date_to, chairs=n_chairs, nurses=len(world.nurses),
-        by_hour=[by_hour[h] for h in hours], by_day=by_day,
+        date_from=date_from,
+        date_to=date_to,
+        chairs=n_chairs,
+        nurses=len(world.nurses),
+        by_hour=[by_hour[h] for h in hours],
+        by_day=by_day,
     )
 
 
@@ -202,13 +231,30 @@ def bar_chart(items, *, width=640, height=220, pad_left=44, pad_bottom=28, pad_t
         x = pad_left + i * step + (step - bar_w) / 2
         h = plot_h * used / top
         ch = plot_h * (cap or 0) / top
-        bars.append(Bar(label, round(x, 1), round(bar_w, 1), round(pad_top + plot_h - ch, 1), round(ch, 1),
-                        round(pad_top + plot_h - h, 1), round(h, 1), text, title))
+        bars.append(
+            Bar(
+                label,
+                round(x, 1),
+                round(bar_w, 1),
+                round(pad_top + plot_h - ch, 1),
+                round(ch, 1),
+                round(pad_top + plot_h - h, 1),
+                round(h, 1),
+                text,
+                title,
+            )
+        )
     digits = 0 if top >= 20 else (1 if top >= 2 else 2)
     ticks = [round(top * f, digits) for f in (0, 0.5, 1)]
     return {
-        "width": width, "height": height, "bars": bars, "baseline": pad_top + plot_h,
-        "pad_left": pad_left, "label_y": height - 8,
-        "ticks": [{"value": f"{t:.{digits}f}", "y": round(pad_top + plot_h - plot_h * (t / top), 1)}
-                  for t in ticks],
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "baseline": pad_top + plot_h,
+        "pad_left": pad_left,
+        "label_y": height - 8,
+        "ticks": [
+            {"value": f"{t:.{digits}f}", "y": round(pad_top + plot_h - plot_h * (t / top), 1)}
+            for t in ticks
+        ],
     }

@@ -102,7 +102,13 @@ def _board_grid(board: selectors.Board) -> dict:
     t = grid_start
     while t < grid_end:
         col = int((t - grid_start) / step) + 2
-        hours.append({"label": t.strftime("%H:%M"), "col": col, "span": min(60 // GRID_MINUTES, columns + 2 - col)})
+        hours.append(
+            {
+                "label": t.strftime("%H:%M"),
+                "col": col,
+                "span": min(60 // GRID_MINUTES, columns + 2 - col),
+            }
+        )
         t += dt.timedelta(hours=1)
 
     rows = []
@@ -124,9 +130,18 @@ def _board_grid(board: selectors.Board) -> dict:
             ):
                 share = (b - a).total_seconds() / total * 100
                 if share > 0:
-                    phases.append({"code": code, "name": name, "pct": round(share, 2), "start": a, "end": b})
-            blocks.append({"entry": entry, "session": s, "col_start": first + 2, "col_end": last + 2,
-                           "phases": phases})
+                    phases.append(
+                        {"code": code, "name": name, "pct": round(share, 2), "start": a, "end": b}
+                    )
+            blocks.append(
+                {
+                    "entry": entry,
+                    "session": s,
+                    "col_start": first + 2,
+                    "col_end": last + 2,
+                    "phases": phases,
+                }
+            )
         rows.append({"chair": row.chair, "row": index, "blocks": blocks})
     return {"columns": columns, "hours": hours, "rows": rows}
 
@@ -137,17 +152,26 @@ def board(request):
     form = DayForm(request.GET or None)
     day = form.day()
     data = selectors.day_board(day=day)
-    return render(request, "scheduling/board.html", {
-        "form": form, "day": day, "board": data, "grid": _board_grid(data),
-        "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-        "today": center_today(),
-        "sessions_count": sum(len(r.entries) for r in data.rows),
-    })
+    return render(
+        request,
+        "scheduling/board.html",
+        {
+            "form": form,
+            "day": day,
+            "board": data,
+            "grid": _board_grid(data),
+            "prev_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "today": center_today(),
+            "sessions_count": sum(len(r.entries) for r in data.rows),
+        },
+    )
 
 
 def _session(pk: int) -> InfusionSession:
     return get_object_or_404(
-        InfusionSession.objects.select_related("patient", "protocol", "chair", "nurse", "series"), pk=pk
+        InfusionSession.objects.select_related("patient", "protocol", "chair", "nurse", "series"),
+        pk=pk,
     )
 
 
@@ -160,7 +184,8 @@ def _panel_context(session: InfusionSession, **extra) -> dict:
         "lab": selectors.lab_checklist(session=session),
         "rems": selectors.rems_status(session, treatment),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
-        "can_cancel": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED, SessionStatus.CHECKED_IN),
+        "can_cancel": session.status
+        in (SessionStatus.BOOKED, SessionStatus.CONFIRMED, SessionStatus.CHECKED_IN),
         "can_move": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
         "can_check_in": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
         **extra,
@@ -171,7 +196,11 @@ def _panel_context(session: InfusionSession, **extra) -> dict:
 def session_detail(request, pk: int):
     """A session's details and actions: the board's side panel (htmx) or a page of its own."""
     session = _session(pk)
-    template = "scheduling/partials/session_panel.html" if request.htmx else "scheduling/session_detail.html"
+    template = (
+        "scheduling/partials/session_panel.html"
+        if request.htmx
+        else "scheduling/session_detail.html"
+    )
     return render(request, template, _panel_context(session))
 
 
@@ -195,10 +224,16 @@ def session_cancel(request, pk: int):
             else:
                 action_error = str(exc)
         else:
-            messages.success(request, f"Cancelled {session.patient.full_name}'s session; the chair is free.")
+            messages.success(
+                request, f"Cancelled {session.patient.full_name}'s session; the chair is free."
+            )
             return redirect(_board_url(session))
-    return render(request, "scheduling/session_detail.html",
-                  _panel_context(session, cancel_form=form, action_error=action_error), status=400)
+    return render(
+        request,
+        "scheduling/session_detail.html",
+        _panel_context(session, cancel_form=form, action_error=action_error),
+        status=400,
+    )
 
 
 @require_POST
@@ -208,27 +243,43 @@ def session_check_in(request, pk: int):
     try:
         services.check_in(session=session, by=request.user)
     except SchedulingError as exc:
-        return render(request, "scheduling/session_detail.html",
-                      _panel_context(session, action_error=str(exc)), status=400)
+        return render(
+            request,
+            "scheduling/session_detail.html",
+            _panel_context(session, action_error=str(exc)),
+            status=400,
+        )
     messages.success(request, f"{session.patient.full_name} is checked in.")
     return redirect(_board_url(session))
 
 
 def _chair_nurse_names() -> tuple[dict, dict]:
-    return dict(Chair.objects.values_list("pk", "name")), dict(Nurse.objects.values_list("pk", "name"))
+    return dict(Chair.objects.values_list("pk", "name")), dict(
+        Nurse.objects.values_list("pk", "name")
+    )
 
 
 def _present_slots(slots: list[engine.Slot]) -> list[dict]:
     """The engine's slots with chair and nurse names for the page (two queries)."""
     chairs, nurses = _chair_nurse_names()
-    return [{
-        "slot": slot,
-        "start": slot.start,
-        "legs": [{"placement": p, "t": p.timeline, "chair": chairs.get(p.chair_id, "?"),
-                  "nurse": nurses.get(p.nurse_id, "?")} for p in slot.placements],
-        "chair_id": slot.placements[0].chair_id,
-        "nurse_id": slot.placements[0].nurse_id,
-    } for slot in slots]
+    return [
+        {
+            "slot": slot,
+            "start": slot.start,
+            "legs": [
+                {
+                    "placement": p,
+                    "t": p.timeline,
+                    "chair": chairs.get(p.chair_id, "?"),
+                    "nurse": nurses.get(p.nurse_id, "?"),
+                }
+                for p in slot.placements
+            ],
+            "chair_id": slot.placements[0].chair_id,
+            "nurse_id": slot.placements[0].nurse_id,
+        }
+        for slot in slots
+    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -240,39 +291,71 @@ def session_reschedule(request, pk: int):
     if request.method == "POST":
         form = MoveForm(request.POST)
     else:
-        initial_from = max(today, session.start.astimezone(center_tz()).date() - dt.timedelta(days=3))
-        form = RescheduleSearchForm(request.GET if "date_from" in request.GET else {
-            "date_from": initial_from.isoformat(), "date_to": (initial_from + dt.timedelta(days=10)).isoformat(),
-        })
+        initial_from = max(
+            today, session.start.astimezone(center_tz()).date() - dt.timedelta(days=3)
+        )
+        form = RescheduleSearchForm(
+            request.GET
+            if "date_from" in request.GET
+            else {
+                "date_from": initial_from.isoformat(),
+                "date_to": (initial_from + dt.timedelta(days=10)).isoformat(),
+            }
+        )
     status, conflict = 200, None
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         try:
-            services.reschedule(session=session, start=cd["start"], by=request.user, chair=cd["chair"],
-                                nurse=cd["nurse"], override_reason=cd["override_reason"])
+            services.reschedule(
+                session=session,
+                start=cd["start"],
+                by=request.user,
+                chair=cd["chair"],
+                nurse=cd["nurse"],
+                override_reason=cd["override_reason"],
+            )
         except BookingConflict as exc:
             conflict, status = str(exc), 409
         except SchedulingError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             status = 400
         else:
-            messages.success(request, f"Moved {session.patient.full_name}'s session; the patient will be told.")
+            messages.success(
+                request, f"Moved {session.patient.full_name}'s session; the patient will be told."
+            )
             return redirect(_board_url(session))
     elif request.method == "POST":
         status = 400
     slots = []
-    if form.is_valid() or (form.is_bound and "date_from" in form.cleaned_data and "date_to" in form.cleaned_data):
+    if form.is_valid() or (
+        form.is_bound and "date_from" in form.cleaned_data and "date_to" in form.cleaned_data
+    ):
         cd = form.cleaned_data
         try:
-            slots = _present_slots(selectors.availability(
-                patient=session.patient, protocol=session.protocol, dose_number=session.dose_number,
-                date_from=cd["date_from"], date_to=cd["date_to"], limit=SLOT_LIMIT, option=session.option,
-            ))
+            slots = _present_slots(
+                selectors.availability(
+                    patient=session.patient,
+                    protocol=session.protocol,
+                    dose_number=session.dose_number,
+                    date_from=cd["date_from"],
+                    date_to=cd["date_to"],
+                    limit=SLOT_LIMIT,
+                    option=session.option,
+                )
+            )
         except (SchedulingError, ValueError) as exc:
             form.add_error(None, str(exc))
-    return render(request, "scheduling/reschedule.html", {
-        "session": session, "form": form, "slots": slots, "conflict": conflict,
-    }, status=status)
+    return render(
+        request,
+        "scheduling/reschedule.html",
+        {
+            "session": session,
+            "form": form,
+            "slots": slots,
+            "conflict": conflict,
+        },
+        status=status,
+    )
 
 
 # --- find and book --------------------------------------------------------------------------------
@@ -290,7 +373,9 @@ def _search_defaults(patient: Patient, params) -> dict:
     data = {k: params.get(k) for k in SlotSearchForm.base_fields if params.get(k) not in (None, "")}
     data["patient"] = patient.pk
     if "protocol" not in data:
-        treatments = list(PatientProtocol.objects.filter(patient=patient, active=True).select_related("protocol"))
+        treatments = list(
+            PatientProtocol.objects.filter(patient=patient, active=True).select_related("protocol")
+        )
         if len(treatments) == 1:
             data["protocol"] = treatments[0].protocol.code
     protocol = None
@@ -306,15 +391,21 @@ def _search_defaults(patient: Patient, params) -> dict:
             data["date_from"] = max(today, start).isoformat()
         if "searched" not in params:  # first visit: book the whole series when the dose starts one
             try:
-                legs = engine.series_legs(dose_rule_specs(protocol), int(data["dose_number"]),
-                                          data.get("option") or "standard", None)
+                legs = engine.series_legs(
+                    dose_rule_specs(protocol),
+                    int(data["dose_number"]),
+                    data.get("option") or "standard",
+                    None,
+                )
                 data["series"] = "on" if len(legs) > 1 else ""
             except (ValueError, TypeError):
                 pass
     data.setdefault("date_from", today.isoformat())
     if "date_to" not in data:
         try:
-            data["date_to"] = (dt.date.fromisoformat(str(data["date_from"])) + dt.timedelta(days=14)).isoformat()
+            data["date_to"] = (
+                dt.date.fromisoformat(str(data["date_from"])) + dt.timedelta(days=14)
+            ).isoformat()
         except ValueError:
             data["date_to"] = (today + dt.timedelta(days=14)).isoformat()
     return data
@@ -322,14 +413,23 @@ def _search_defaults(patient: Patient, params) -> dict:
 
 def _find_slots(form) -> list[dict]:
     cd = form.cleaned_data
-    if any(cd.get(k) is None for k in ("patient", "protocol", "dose_number", "date_from", "date_to")):
+    if any(
+        cd.get(k) is None for k in ("patient", "protocol", "dose_number", "date_from", "date_to")
+    ):
         return []
     try:
-        return _present_slots(selectors.availability(
-            patient=cd["patient"], protocol=cd["protocol"], dose_number=cd["dose_number"],
-            date_from=cd["date_from"], date_to=cd["date_to"], limit=SLOT_LIMIT,
-            option=cd["option"], series=cd["series"],
-        ))
+        return _present_slots(
+            selectors.availability(
+                patient=cd["patient"],
+                protocol=cd["protocol"],
+                dose_number=cd["dose_number"],
+                date_from=cd["date_from"],
+                date_to=cd["date_to"],
+                limit=SLOT_LIMIT,
+                option=cd["option"],
+                series=cd["series"],
+            )
+        )
     except (SchedulingError, ValueError) as exc:
         form.add_error("dose_number", str(exc))
         return []
@@ -337,8 +437,14 @@ def _find_slots(form) -> list[dict]:
 
 def _render_book(request, *, patient, form, slots, searched, conflict=None, status=200):
     context = {
-        "patient": patient, "form": form, "slots": slots, "searched": searched, "conflict": conflict,
-        "treatments": PatientProtocol.objects.filter(patient=patient, active=True).select_related("protocol"),
+        "patient": patient,
+        "form": form,
+        "slots": slots,
+        "searched": searched,
+        "conflict": conflict,
+        "treatments": PatientProtocol.objects.filter(patient=patient, active=True).select_related(
+            "protocol"
+        ),
         "protocols": selectors.protocol_list(),
     }
     template = "scheduling/partials/book_main.html" if request.htmx else "scheduling/book.html"
@@ -354,10 +460,19 @@ def book(request):
     patient = _patient_or_none(request.GET.get("patient"))
     if patient is None:
         search = PatientSearchForm(request.GET or None)
-        results = selectors.patient_search(query=search.cleaned_data["q"]) if search.is_valid() else []
-        template = "scheduling/partials/patient_results.html" if request.htmx else "scheduling/book_patient.html"
-        return render(request, template, {"search": search, "results": results,
-                                          "bad_patient": bool(request.GET.get("patient"))})
+        results = (
+            selectors.patient_search(query=search.cleaned_data["q"]) if search.is_valid() else []
+        )
+        template = (
+            "scheduling/partials/patient_results.html"
+            if request.htmx
+            else "scheduling/book_patient.html"
+        )
+        return render(
+            request,
+            template,
+            {"search": search, "results": results, "bad_patient": bool(request.GET.get("patient"))},
+        )
     data = _search_defaults(patient, request.GET)
     if "protocol" not in data:  # nothing to search yet: an unbound form, no errors shown
         form = SlotSearchForm(initial=data)
@@ -366,11 +481,20 @@ def book(request):
     if form.is_valid():
         expected = services.expected_next_dose(patient, form.cleaned_data["protocol"])
         if form.cleaned_data["dose_number"] != expected:
-            form.add_error("dose_number", f"The next {form.cleaned_data['protocol'].brand_name} dose for "
-                                          f"this patient is dose {expected}.")
+            form.add_error(
+                "dose_number",
+                f"The next {form.cleaned_data['protocol'].brand_name} dose for "
+                f"this patient is dose {expected}.",
+            )
     slots = _find_slots(form) if form.is_valid() else []
-    return _render_book(request, patient=patient, form=form, slots=slots, searched=form.is_valid(),
-                        status=200 if form.is_valid() else 400)
+    return _render_book(
+        request,
+        patient=patient,
+        form=form,
+        slots=slots,
+        searched=form.is_valid(),
+        status=200 if form.is_valid() else 400,
+    )
 
 
 def _book_post(request):
@@ -382,21 +506,36 @@ def _book_post(request):
     if not form.is_valid():
         search = SlotSearchForm(request.POST)
         if not search.is_valid():
-            return _render_book(request, patient=patient, form=search, slots=[], searched=False, status=400)
+            return _render_book(
+                request, patient=patient, form=search, slots=[], searched=False, status=400
+            )
         slots = _find_slots(search)
         search.add_error(None, "Choose an option from the list below.")
-        return _render_book(request, patient=patient, form=search, slots=slots, searched=True, status=400)
+        return _render_book(
+            request, patient=patient, form=search, slots=slots, searched=True, status=400
+        )
     cd = form.cleaned_data
     try:
         if cd["series"]:
             series = services.book_series(
-                patient=patient, protocol=cd["protocol"], start=cd["start"], by=request.user,
-                first_dose=cd["dose_number"], option=cd["option"], override_reason=cd["override_reason"],
+                patient=patient,
+                protocol=cd["protocol"],
+                start=cd["start"],
+                by=request.user,
+                first_dose=cd["dose_number"],
+                option=cd["option"],
+                override_reason=cd["override_reason"],
             )
             return redirect("booking_done", kind="series", pk=series.pk)
         session = services.book_session(
-            patient=patient, protocol=cd["protocol"], dose_number=cd["dose_number"], start=cd["start"],
-            by=request.user, chair=cd["chair"], nurse=cd["nurse"], option=cd["option"],
+            patient=patient,
+            protocol=cd["protocol"],
+            dose_number=cd["dose_number"],
+            start=cd["start"],
+            by=request.user,
+            chair=cd["chair"],
+            nurse=cd["nurse"],
+            option=cd["option"],
             override_reason=cd["override_reason"],
         )
         return redirect("booking_done", kind="session", pk=session.pk)
@@ -407,8 +546,15 @@ def _book_post(request):
         visible = exc.field in form.fields and not form.fields[exc.field].widget.is_hidden
         form.add_error(exc.field if visible else None, str(exc))
     # Fresh options: the list the coordinator saw is stale now.
-    return _render_book(request, patient=patient, form=form, slots=_find_slots(form), searched=True,
-                        conflict=conflict, status=status)
+    return _render_book(
+        request,
+        patient=patient,
+        form=form,
+        slots=_find_slots(form),
+        searched=True,
+        conflict=conflict,
+        status=status,
+    )
 
 
 @role_required(FRONT_DESK, MANAGER)
@@ -425,25 +571,40 @@ def booking_done(request, kind: str, pk: int):
     if not sessions:
         raise Http404
     reminders = Reminder.objects.filter(session__in=sessions).order_by("due_at")
-    return render(request, "scheduling/booking_done.html", {
-        "sessions": sessions, "patient": sessions[0].patient, "protocol": sessions[0].protocol,
-        "reminders": reminders, "is_series": kind == "series",
-    })
+    return render(
+        request,
+        "scheduling/booking_done.html",
+        {
+            "sessions": sessions,
+            "patient": sessions[0].patient,
+            "protocol": sessions[0].protocol,
+            "reminders": reminders,
+            "is_series": kind == "series",
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(FRONT_DESK, MANAGER)
 def patient_new(request):
     """Register a patient at the front desk, then go straight on to booking."""
-    form = PatientForm(request.POST or None, initial={
-        "first_name": request.GET.get("first_name", ""), "last_name": request.GET.get("last_name", ""),
-    })
+    form = PatientForm(
+        request.POST or None,
+        initial={
+            "first_name": request.GET.get("first_name", ""),
+            "last_name": request.GET.get("last_name", ""),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         patient = form.save()
         messages.success(request, f"{patient.full_name} ({patient.mrn}) is registered.")
         return redirect(f"{reverse('book')}?{urlencode({'patient': patient.pk})}")
-    return render(request, "scheduling/patient_form.html", {"form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "scheduling/patient_form.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- due worklist and patients ---------------------------------------------------------------------
@@ -458,9 +619,15 @@ def due(request):
     for item in items:
         start = max(today, item.window_start)
         end = max(start + dt.timedelta(days=7), item.window_end)
-        query = urlencode({"patient": item.patient.pk, "protocol": item.protocol.code,
-                           "dose_number": item.dose_number, "date_from": start.isoformat(),
-                           "date_to": min(end, start + dt.timedelta(days=41)).isoformat()})
+        query = urlencode(
+            {
+                "patient": item.patient.pk,
+                "protocol": item.protocol.code,
+                "dose_number": item.dose_number,
+                "date_from": start.isoformat(),
+                "date_to": min(end, start + dt.timedelta(days=41)).isoformat(),
+            }
+        )
         rows.append({"item": item, "book_url": f"{reverse('book')}?{query}"})
     return render(request, "scheduling/due.html", {"rows": rows, "today": today})
 
@@ -469,7 +636,11 @@ def due(request):
 def patient_list(request):
     search = PatientSearchForm(request.GET or None)
     results = selectors.patient_search(query=search.cleaned_data["q"]) if search.is_valid() else []
-    template = "scheduling/partials/patient_results.html" if request.htmx else "scheduling/patient_list.html"
+    template = (
+        "scheduling/partials/patient_results.html"
+        if request.htmx
+        else "scheduling/patient_list.html"
+    )
     return render(request, template, {"search": search, "results": results, "link_to": "patient"})
 
 
@@ -483,18 +654,32 @@ def patient_detail(request, pk: int):
     past = [s for s in reversed(sessions) if s not in upcoming]
     next_session = upcoming[0] if upcoming else None
     treatments = []
-    for t in PatientProtocol.objects.filter(patient=patient).select_related("protocol").order_by("-active"):
-        due_dose = selectors.next_due_for(patient=patient, protocol=t.protocol) if t.active else None
+    for t in (
+        PatientProtocol.objects.filter(patient=patient)
+        .select_related("protocol")
+        .order_by("-active")
+    ):
+        due_dose = (
+            selectors.next_due_for(patient=patient, protocol=t.protocol) if t.active else None
+        )
         treatments.append({"t": t, "due": due_dose})
-    return render(request, "scheduling/patient_detail.html", {
-        "patient": patient, "upcoming": upcoming, "past": past[:30], "next_session": next_session,
-        "checklist": selectors.lab_checklist(session=next_session) if next_session else None,
-        "labs": LabResult.objects.filter(patient=patient).select_related("lab_test")[:40],
-        "reminders": Reminder.objects.filter(session__patient=patient)
-        .select_related("session__protocol").order_by("-due_at")[:40],
-        "treatments": treatments,
-        "can_book": bool(roles_of(request.user) & {FRONT_DESK, MANAGER}),
-    })
+    return render(
+        request,
+        "scheduling/patient_detail.html",
+        {
+            "patient": patient,
+            "upcoming": upcoming,
+            "past": past[:30],
+            "next_session": next_session,
+            "checklist": selectors.lab_checklist(session=next_session) if next_session else None,
+            "labs": LabResult.objects.filter(patient=patient).select_related("lab_test")[:40],
+            "reminders": Reminder.objects.filter(session__patient=patient)
+            .select_related("session__protocol")
+            .order_by("-due_at")[:40],
+            "treatments": treatments,
+            "can_book": bool(roles_of(request.user) & {FRONT_DESK, MANAGER}),
+        },
+    )
 
 
 # --- nurse roster ------------------------------------------------------------------------------------
@@ -523,11 +708,19 @@ def roster(request):
     day = form.day()
     nurse = form.cleaned_data.get("nurse") if form.is_valid() else None
     entries = selectors.roster(day=day, nurse=nurse.pk if nurse else None)
-    return render(request, "scheduling/roster.html", {
-        "form": form, "day": day, "nurse": nurse, "entries": entries,
-        "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-        "printing": request.GET.get("print") == "1",
-    })
+    return render(
+        request,
+        "scheduling/roster.html",
+        {
+            "form": form,
+            "day": day,
+            "nurse": nurse,
+            "entries": entries,
+            "prev_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "printing": request.GET.get("print") == "1",
+        },
+    )
 
 
 @require_POST
@@ -550,11 +743,20 @@ def roster_action(request, pk: int, action: str):
         else:
             messages.success(request, f"{session.patient.full_name}: {done}.")
         return redirect(f"{reverse('roster')}?{urlencode({'date': day.isoformat()})}")
-    entry = next(e for e in selectors.roster(day=day, nurse=session.nurse_id, include_inactive=True)
-                 if e.session.pk == session.pk)
-    return render(request, "scheduling/partials/roster_row.html", {
-        "entry": entry, "row_error": error, "row_notice": None if error else done,
-    })
+    entry = next(
+        e
+        for e in selectors.roster(day=day, nurse=session.nurse_id, include_inactive=True)
+        if e.session.pk == session.pk
+    )
+    return render(
+        request,
+        "scheduling/partials/roster_row.html",
+        {
+            "entry": entry,
+            "row_error": error,
+            "row_notice": None if error else done,
+        },
+    )
 
 
 # --- utilization ---------------------------------------------------------------------------------------
@@ -566,28 +768,67 @@ def utilization_view(request):
     form = UtilizationForm(request.GET or None)
     date_from, date_to = form.span()
     figures = utilization(date_from=date_from, date_to=date_to)
-    by_hour = bar_chart([
-        (f"{h.hour:02d}", h.chair_hours_booked, h.chair_hours_open, f"{h.percent:.0f}%",
-         f"{h.hour:02d}:00: {h.chair_hours_booked:.1f} of {h.chair_hours_open:.1f} chair-hours booked")
-        for h in figures.by_hour
-    ])
+    by_hour = bar_chart(
+        [
+            (
+                f"{h.hour:02d}",
+                h.chair_hours_booked,
+                h.chair_hours_open,
+                f"{h.percent:.0f}%",
+                f"{h.hour:02d}:00: {h.chair_hours_booked:.1f} of {h.chair_hours_open:.1f} chair-hours booked",
+            )
+            for h in figures.by_hour
+        ]
+    )
     open_days = [d for d in figures.by_day if d.is_open]
-    by_day = bar_chart([
-        (d.day.strftime("%a %d"), d.chair_hours_booked, d.chair_hours_open, f"{d.percent:.0f}%",
-         f"{d.day:%A %b %d}: {d.chair_hours_booked:.1f} of {d.chair_hours_open:.1f} chair-hours booked")
-        for d in open_days
-    ])
-    peak = bar_chart([
-        (d.day.strftime("%a %d"), d.peak_chairs, figures.chairs, str(d.peak_chairs),
-         f"{d.day:%A %b %d}: at most {d.peak_chairs} of {figures.chairs} chairs in use at once")
-        for d in open_days
-    ], height=180)
-    load = bar_chart([
-        (f"{h.hour:02d}", h.nurse_load, None, f"{h.nurse_load:.2f}",
-         f"{h.hour:02d}:00: {h.nurse_load:.2f} patients per nurse on shift; busiest nurse {h.peak_patients_per_nurse}")
-        for h in figures.by_hour
-    ], height=180)
-    return render(request, "scheduling/utilization.html", {
-        "form": form, "u": figures, "by_hour": by_hour, "by_day": by_day, "peak": peak, "load": load,
-        "open_days": open_days,
-    })
+    by_day = bar_chart(
+        [
+            (
+                d.day.strftime("%a %d"),
+                d.chair_hours_booked,
+                d.chair_hours_open,
+                f"{d.percent:.0f}%",
+                f"{d.day:%A %b %d}: {d.chair_hours_booked:.1f} of {d.chair_hours_open:.1f} chair-hours booked",
+            )
+            for d in open_days
+        ]
+    )
+    peak = bar_chart(
+        [
+            (
+                d.day.strftime("%a %d"),
+                d.peak_chairs,
+                figures.chairs,
+                str(d.peak_chairs),
+                f"{d.day:%A %b %d}: at most {d.peak_chairs} of {figures.chairs} chairs in use at once",
+            )
+            for d in open_days
+        ],
+        height=180,
+    )
+    load = bar_chart(
+        [
+            (
+                f"{h.hour:02d}",
+                h.nurse_load,
+                None,
+                f"{h.nurse_load:.2f}",
+                f"{h.hour:02d}:00: {h.nurse_load:.2f} patients per nurse on shift; busiest nurse {h.peak_patients_per_nurse}",
+            )
+            for h in figures.by_hour
+        ],
+        height=180,
+    )
+    return render(
+        request,
+        "scheduling/utilization.html",
+        {
+            "form": form,
+            "u": figures,
+            "by_hour": by_hour,
+            "by_day": by_day,
+            "peak": peak,
+            "load": load,
+            "open_days": open_days,
+        },
+    )

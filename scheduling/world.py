@@ -82,7 +82,9 @@ def load_world(
     already loaded for the same days) only the busy sessions are read again.
     """
     if base is not None:
-        busy = _busy(date_from, date_to, base.tz, exclude_session_ids, chair_ids, nurse_ids, patient_id)
+        busy = _busy(
+            date_from, date_to, base.tz, exclude_session_ids, chair_ids, nurse_ids, patient_id
+        )
         return World(base.center_row, base.center, base.chairs, base.nurses, busy)
     center_row = CenterSettings.load()
     tz = ZoneInfo(center_row.time_zone)
@@ -98,13 +100,20 @@ def _clinic(center_row, tz, date_from, date_to):
     """Opening windows, chairs and nurses (shifts less time off and closures) for the span."""
     hours = {h.weekday: (h.opens, h.closes) for h in OpeningHours.objects.all()}
     closed = set(
-        Closure.objects.filter(date__gte=date_from, date__lte=date_to).values_list("date", flat=True)
+        Closure.objects.filter(date__gte=date_from, date__lte=date_to).values_list(
+            "date", flat=True
+        )
     )
     chairs = [(c.id, c.name, c.kind, c.features) for c in Chair.objects.filter(active=True)]
     nurses = [
-        (n.id, n.name, n.skills, n.max_concurrent_patients,
-         [(s.weekday, s.start, s.end) for s in n.shifts.all()],
-         [(o.start_date, o.end_date) for o in n.time_off.all()])
+        (
+            n.id,
+            n.name,
+            n.skills,
+            n.max_concurrent_patients,
+            [(s.weekday, s.start, s.end) for s in n.shifts.all()],
+            [(o.start_date, o.end_date) for o in n.time_off.all()],
+        )
         for n in Nurse.objects.filter(active=True).prefetch_related("shifts", "time_off")
     ]
     return _build_clinic(center_row, tz, date_from, date_to, hours, closed, chairs, nurses)
@@ -135,14 +144,25 @@ _BUILT_MAX = 256
 
 def _clinic_pg(center_row, tz, date_from, date_to):
     sql = _CLINIC_SQL.format(
-        hours=OpeningHours._meta.db_table, closure=Closure._meta.db_table, chair=Chair._meta.db_table,
-        shift=NurseShift._meta.db_table, off=NurseTimeOff._meta.db_table, nurse=Nurse._meta.db_table,
+        hours=OpeningHours._meta.db_table,
+        closure=Closure._meta.db_table,
+        chair=Chair._meta.db_table,
+        shift=NurseShift._meta.db_table,
+        off=NurseTimeOff._meta.db_table,
+        nurse=Nurse._meta.db_table,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [date_from, date_to])
         text = cursor.fetchone()[0]
-    key = (text, center_row.time_zone, center_row.turnover_minutes, center_row.stagger_minutes,
-           center_row.slot_step_minutes, date_from, date_to)
+    key = (
+        text,
+        center_row.time_zone,
+        center_row.turnover_minutes,
+        center_row.stagger_minutes,
+        center_row.slot_step_minutes,
+        date_from,
+        date_to,
+    )
     hit = _BUILT.get(key)
     if hit is not None:
         return hit
@@ -152,8 +172,14 @@ def _clinic_pg(center_row, tz, date_from, date_to):
     hours = {w: (clock(a), clock(b)) for w, a, b in data["hours"]}
     closed = {day(d) for d in data["closed"]}
     nurses = [
-        (i, name, skills, maxc, [(w, clock(a), clock(b)) for w, a, b in shifts],
-         [(day(a), day(b)) for a, b in off])
+        (
+            i,
+            name,
+            skills,
+            maxc,
+            [(w, clock(a), clock(b)) for w, a, b in shifts],
+            [(day(a), day(b)) for a, b in off],
+        )
         for i, name, skills, maxc, shifts, off in data["nurses"]
     ]
     built = _build_clinic(center_row, tz, date_from, date_to, hours, closed, data["chairs"], nurses)
@@ -230,21 +256,39 @@ def _busy(date_from, date_to, tz, exclude_session_ids, chair_ids, nurse_ids, pat
         # datetimes in C is ~10x faster than Django's per-value timestamptz loader.
         qs = qs.annotate(
             _s=RawSQL('EXTRACT(EPOCH FROM "scheduling_infusionsession"."start")::float8', ()),
-            _o=RawSQL('EXTRACT(EPOCH FROM "scheduling_infusionsession"."observation_end")::float8', ()),
-            _r=RawSQL('EXTRACT(EPOCH FROM "scheduling_infusionsession"."chair_release_at")::float8', ()),
+            _o=RawSQL(
+                'EXTRACT(EPOCH FROM "scheduling_infusionsession"."observation_end")::float8', ()
+            ),
+            _r=RawSQL(
+                'EXTRACT(EPOCH FROM "scheduling_infusionsession"."chair_release_at")::float8', ()
+            ),
         )
         utc = dt.UTC
         return [
-            engine.BusySession(id=i, patient_id=p, chair_id=c, nurse_id=n,
-                               start=dt.datetime.fromtimestamp(s, utc),
-                               observation_end=dt.datetime.fromtimestamp(o, utc),
-                               chair_release_at=dt.datetime.fromtimestamp(r, utc))
+            engine.BusySession(
+                id=i,
+                patient_id=p,
+                chair_id=c,
+                nurse_id=n,
+                start=dt.datetime.fromtimestamp(s, utc),
+                observation_end=dt.datetime.fromtimestamp(o, utc),
+                chair_release_at=dt.datetime.fromtimestamp(r, utc),
+            )
             for i, p, c, n, s, o, r in qs.values_list(*fields, "_s", "_o", "_r")
         ]
     return [
-        engine.BusySession(id=i, patient_id=p, chair_id=c, nurse_id=n, start=s, observation_end=o,
-                           chair_release_at=r)
-        for i, p, c, n, s, o, r in qs.values_list(*fields, "start", "observation_end", "chair_release_at")
+        engine.BusySession(
+            id=i,
+            patient_id=p,
+            chair_id=c,
+            nurse_id=n,
+            start=s,
+            observation_end=o,
+            chair_release_at=r,
+        )
+        for i, p, c, n, s, o, r in qs.values_list(
+            *fields, "start", "observation_end", "chair_release_at"
+        )
     ]
 
 

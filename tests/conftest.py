@@ -93,9 +93,17 @@ def clinic(db, center, catalogue):
     from scheduling.models import Chair, Nurse, NurseShift, OpeningHours
 
     for wd in range(5):
-        OpeningHours.objects.update_or_create(weekday=wd, defaults={"opens": dt.time(7), "closes": dt.time(19)})
-    chairs = [Chair.objects.create(name=f"R{i}", kind="recliner", area="Bay A", display_order=i) for i in range(1, 7)]
-    chairs += [Chair.objects.create(name=f"B{i}", kind="bed", area="Bay B", display_order=10 + i) for i in (1, 2)]
+        OpeningHours.objects.update_or_create(
+            weekday=wd, defaults={"opens": dt.time(7), "closes": dt.time(19)}
+        )
+    chairs = [
+        Chair.objects.create(name=f"R{i}", kind="recliner", area="Bay A", display_order=i)
+        for i in range(1, 7)
+    ]
+    chairs += [
+        Chair.objects.create(name=f"B{i}", kind="bed", area="Bay B", display_order=10 + i)
+        for i in (1, 2)
+    ]
     skills = [["chemo"], ["rems_natalizumab"], ["rems_alemtuzumab"], []]
     nurses = []
     for i, sk in enumerate(skills, start=1):
@@ -116,8 +124,11 @@ def make_patient(db):
         counter["n"] += 1
         n = counter["n"]
         defaults = dict(
-            mrn=f"MRN{n:05d}", first_name=f"Pat{n}", last_name=f"Ient{n}",
-            date_of_birth=dt.date(1980, 1, 1), email=f"patient{n}@example.org",
+            mrn=f"MRN{n:05d}",
+            first_name=f"Pat{n}",
+            last_name=f"Ient{n}",
+            date_of_birth=dt.date(1980, 1, 1),
+            email=f"patient{n}@example.org",
             mobile=f"+1617555{n:04d}",
         )
         defaults.update(kw)

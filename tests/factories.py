@@ -116,7 +116,7 @@ class NurseFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         weekdays = [(d, dt.time(7, 0), dt.time(17, 0)) for d in range(5)]
-        for weekday, start, end in (weekdays if extracted is None else extracted or []):
+        for weekday, start, end in weekdays if extracted is None else extracted or []:
             NurseShift.objects.create(nurse=self, weekday=weekday, start=start, end=end)
 
 
@@ -226,7 +226,9 @@ class InfusionSessionFactory(factory.django.DjangoModelFactory):
     nurse = factory.SubFactory(NurseFactory)
     status = SessionStatus.BOOKED
     start = factory.LazyFunction(
-        lambda: (timezone.now() + dt.timedelta(days=7)).replace(hour=14, minute=0, second=0, microsecond=0)
+        lambda: (timezone.now() + dt.timedelta(days=7)).replace(
+            hour=14, minute=0, second=0, microsecond=0
+        )
     )
     premed_start = factory.SelfAttribute("start")
     infusion_start = factory.LazyAttribute(lambda o: o.premed_start + dt.timedelta(minutes=30))

@@ -23,11 +23,17 @@ def exception_handler(exc, context):
     if isinstance(exc, SchedulingError):
         return Response(exc.as_field_errors(), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
-        body = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        body = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ParseError):
         return Response({"non_field_errors": [str(exc.detail)]}, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, DrfValidationError) and not isinstance(response.data, dict):
+    if (
+        response is not None
+        and isinstance(exc, DrfValidationError)
+        and not isinstance(response.data, dict)
+    ):
         response.data = {"non_field_errors": response.data}
     return response

@@ -22,8 +22,12 @@ class CommaChoicesField(serializers.CharField):
     """`status=booked,confirmed`: one or more choices, comma-separated."""
 
     def __init__(self, *, choices, **kwargs):
-        self.allowed = [c for c, _ in choices] if choices and isinstance(choices[0], tuple) else list(choices)
-        kwargs.setdefault("help_text", "One or more of: " + ", ".join(self.allowed) + " (comma-separated).")
+        self.allowed = (
+            [c for c, _ in choices] if choices and isinstance(choices[0], tuple) else list(choices)
+        )
+        kwargs.setdefault(
+            "help_text", "One or more of: " + ", ".join(self.allowed) + " (comma-separated)."
+        )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

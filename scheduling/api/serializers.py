@@ -28,11 +28,34 @@ def iso_in(tz):
 
 # The columns session_rows reads, joined rows included (no model instances are built).
 ROW_COLUMNS = (
-    "id", "patient_id", "patient__first_name", "patient__last_name", "patient__mrn", "protocol__code",
-    "protocol__brand_name", "dose_number", "option", "status", "series_id", "chair_id", "chair__name",
-    "nurse_id", "nurse__name", "override_reason", "cancel_reason",
-    "start", "premed_start", "infusion_start", "infusion_end", "observation_end", "chair_release_at",
-    "confirmed_at", "checked_in_at", "started_at", "completed_at", "rems_checked_at",
+    "id",
+    "patient_id",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__mrn",
+    "protocol__code",
+    "protocol__brand_name",
+    "dose_number",
+    "option",
+    "status",
+    "series_id",
+    "chair_id",
+    "chair__name",
+    "nurse_id",
+    "nurse__name",
+    "override_reason",
+    "cancel_reason",
+    "start",
+    "premed_start",
+    "infusion_start",
+    "infusion_end",
+    "observation_end",
+    "chair_release_at",
+    "confirmed_at",
+    "checked_in_at",
+    "started_at",
+    "completed_at",
+    "rems_checked_at",
 )
 _TIME_NAMES = ROW_COLUMNS[17:]
 
@@ -47,14 +70,43 @@ def session_rows(tuples) -> list[dict]:
     building five model instances per row cost more than the query (DESIGN §9 load target)."""
     render = iso_in(timezone.get_current_timezone())
     rows = []
-    for (pk, patient_id, first, last, mrn, code, brand, dose, option, status, series_id, chair_id, chair,
-         nurse_id, nurse, override_reason, cancel_reason, *times) in tuples:
+    for (
+        pk,
+        patient_id,
+        first,
+        last,
+        mrn,
+        code,
+        brand,
+        dose,
+        option,
+        status,
+        series_id,
+        chair_id,
+        chair,
+        nurse_id,
+        nurse,
+        override_reason,
+        cancel_reason,
+        *times,
+    ) in tuples:
         row = {
-            "id": pk, "patient": patient_id, "patient_name": f"{first} {last}", "mrn": mrn,
-            "protocol": code, "protocol_name": brand, "dose_number": dose, "option": option,
-            "status": status, "series": series_id, "chair": chair_id, "chair_name": chair,
-            "nurse": nurse_id, "nurse_name": nurse if nurse_id else None,
-            "override_reason": override_reason, "cancel_reason": cancel_reason,
+            "id": pk,
+            "patient": patient_id,
+            "patient_name": f"{first} {last}",
+            "mrn": mrn,
+            "protocol": code,
+            "protocol_name": brand,
+            "dose_number": dose,
+            "option": option,
+            "status": status,
+            "series": series_id,
+            "chair": chair_id,
+            "chair_name": chair,
+            "nurse": nurse_id,
+            "nurse_name": nurse if nurse_id else None,
+            "override_reason": override_reason,
+            "cancel_reason": cancel_reason,
         }
         for name, value in zip(_TIME_NAMES, times, strict=True):
             row[name] = render(value)
@@ -99,20 +151,40 @@ class SessionOutputSerializer(PhaseTimesMixin):
     completed_at = serializers.DateTimeField(allow_null=True)
     rems_checked_at = serializers.DateTimeField(allow_null=True)
 
-    _TIMES = ("start", "premed_start", "infusion_start", "infusion_end", "observation_end",
-              "chair_release_at", "confirmed_at", "checked_in_at", "started_at", "completed_at",
-              "rems_checked_at")
+    _TIMES = (
+        "start",
+        "premed_start",
+        "infusion_start",
+        "infusion_end",
+        "observation_end",
+        "chair_release_at",
+        "confirmed_at",
+        "checked_in_at",
+        "started_at",
+        "completed_at",
+        "rems_checked_at",
+    )
 
     def to_representation(self, s):
         # Hand-built row: the declared fields above are the schema; building the dict directly
         # is several times faster than DRF's per-field walk on long lists (DESIGN §9 load target).
         row = {
-            "id": s.pk, "patient": s.patient_id, "patient_name": f"{s.patient.first_name} {s.patient.last_name}",
-            "mrn": s.patient.mrn, "protocol": s.protocol.code, "protocol_name": s.protocol.brand_name,
-            "dose_number": s.dose_number, "option": s.option, "status": s.status, "series": s.series_id,
-            "chair": s.chair_id, "chair_name": s.chair.name, "nurse": s.nurse_id,
+            "id": s.pk,
+            "patient": s.patient_id,
+            "patient_name": f"{s.patient.first_name} {s.patient.last_name}",
+            "mrn": s.patient.mrn,
+            "protocol": s.protocol.code,
+            "protocol_name": s.protocol.brand_name,
+            "dose_number": s.dose_number,
+            "option": s.option,
+            "status": s.status,
+            "series": s.series_id,
+            "chair": s.chair_id,
+            "chair_name": s.chair.name,
+            "nurse": s.nurse_id,
             "nurse_name": s.nurse.name if s.nurse_id else None,
-            "override_reason": s.override_reason, "cancel_reason": s.cancel_reason,
+            "override_reason": s.override_reason,
+            "cancel_reason": s.cancel_reason,
         }
         for name in self._TIMES:
             row[name] = iso(getattr(s, name))

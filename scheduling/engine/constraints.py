@@ -388,7 +388,9 @@ class Context:
             )
         return out
 
-    def hours_and_patient_violations(self, patient_id, dose_number, s, e, extra=()) -> list[Violation]:
+    def hours_and_patient_violations(
+        self, patient_id, dose_number, s, e, extra=()
+    ) -> list[Violation]:
         """Rules 2 and 3 for one dose: inside one opening window, patient free."""
         out: list[Violation] = []
         if not self.windows.contains(s, e):

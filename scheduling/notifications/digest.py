@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 def charge_nurse_recipients(center: CenterSettings) -> list[str]:
     if center.charge_nurse_email:
         return [center.charge_nurse_email]
-    return list(Nurse.objects.filter(is_charge_nurse=True, active=True)
-                .exclude(email="").values_list("email", flat=True))
+    return list(
+        Nurse.objects.filter(is_charge_nurse=True, active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
 
 
 def not_ready(day: dt.date) -> list[dict]:
@@ -41,18 +44,20 @@ def not_ready(day: dt.date) -> list[dict]:
         rems_problem = entry.rems == "not_authorized"
         if not (lab_problem or rems_problem):
             continue
-        rows.append({
-            "session": s,
-            "time": clock(s.start.astimezone(tz)),
-            "patient": s.patient.full_name,
-            "mrn": s.patient.mrn,
-            "protocol": s.protocol.brand_name,
-            "chair": str(s.chair),
-            "labs": [i for i in entry.lab.missing],
-            "lab_status": entry.lab.status,
-            "rems": entry.rems,
-            "rems_program": s.protocol.rems_program,
-        })
+        rows.append(
+            {
+                "session": s,
+                "time": clock(s.start.astimezone(tz)),
+                "patient": s.patient.full_name,
+                "mrn": s.patient.mrn,
+                "protocol": s.protocol.brand_name,
+                "chair": str(s.chair),
+                "labs": [i for i in entry.lab.missing],
+                "lab_status": entry.lab.status,
+                "rems": entry.rems,
+                "rems_program": s.protocol.rems_program,
+            }
+        )
     return rows
 
 
@@ -68,12 +73,21 @@ def send_digest(*, today: dt.date | None = None) -> int:
         log.warning("no charge nurse email (CenterSettings.charge_nurse_email); digest not sent")
         return 0
     rows = not_ready(day)
-    ctx = {"center": center, "day": day, "day_text": long_date(dt.datetime.combine(day, dt.time(12))),
-           "rows": rows, "base_url": settings.PUBLIC_BASE_URL.rstrip("/")}
-    subject = (f"Tomorrow ({day:%a %b} {day.day}): {len(rows)} patient(s) not ready"
-               if rows else f"Tomorrow ({day:%a %b} {day.day}): everyone is ready")
-    msg = EmailMultiAlternatives(subject, render_to_string("notifications/staff/digest.txt", ctx),
-                                 to=to)
+    ctx = {
+        "center": center,
+        "day": day,
+        "day_text": long_date(dt.datetime.combine(day, dt.time(12))),
+        "rows": rows,
+        "base_url": settings.PUBLIC_BASE_URL.rstrip("/"),
+    }
+    subject = (
+        f"Tomorrow ({day:%a %b} {day.day}): {len(rows)} patient(s) not ready"
+        if rows
+        else f"Tomorrow ({day:%a %b} {day.day}): everyone is ready"
+    )
+    msg = EmailMultiAlternatives(
+        subject, render_to_string("notifications/staff/digest.txt", ctx), to=to
+    )
     msg.attach_alternative(render_to_string("notifications/staff/digest.html", ctx), "text/html")
     msg.send()
     return len(rows)
@@ -84,15 +98,28 @@ def send_front_desk_cancellation(session_id: int) -> bool:
     if not center.front_desk_email:
         log.warning("no front desk email (CenterSettings.front_desk_email); notice not sent")
         return False
-    session = (InfusionSession.objects.select_related("patient", "protocol", "chair")
-               .filter(pk=session_id).first())
+    session = (
+        InfusionSession.objects.select_related("patient", "protocol", "chair")
+        .filter(pk=session_id)
+        .first()
+    )
     if session is None:
         return False
     tz = ZoneInfo(center.time_zone)
     start = session.start.astimezone(tz)
-    ctx = {"session": session, "center": center, "date": long_date(start), "time": clock(start),
-           "base_url": settings.PUBLIC_BASE_URL.rstrip("/")}
-    subject = f"Patient cancelled: {session.patient.full_name}, {start:%a %b} {start.day} {clock(start)}"
-    EmailMultiAlternatives(subject, render_to_string("notifications/staff/front_desk_cancel.txt", ctx),
-                           to=[center.front_desk_email]).send()
+    ctx = {
+        "session": session,
+        "center": center,
+        "date": long_date(start),
+        "time": clock(start),
+        "base_url": settings.PUBLIC_BASE_URL.rstrip("/"),
+    }
+    subject = (
+        f"Patient cancelled: {session.patient.full_name}, {start:%a %b} {start.day} {clock(start)}"
+    )
+    EmailMultiAlternatives(
+        subject,
+        render_to_string("notifications/staff/front_desk_cancel.txt", ctx),
+        to=[center.front_desk_email],
+    ).send()
     return True

@@ -89,8 +89,12 @@ def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
 # --- claim -----------------------------------------------------------------------------------
 
 
-def claim_due(*, now: dt.datetime | None = None, limit: int | None = None,
-              center: CenterSettings | None = None) -> list[int]:
+def claim_due(
+    *,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    center: CenterSettings | None = None,
+) -> list[int]:
     """Claim up to `limit` due reminders for sending; returns their ids (commit done)."""
     now = now or timezone.now()
     limit = limit or settings.REMINDER_CLAIM_BATCH
@@ -100,8 +104,10 @@ def claim_due(*, now: dt.datetime | None = None, limit: int | None = None,
     with transaction.atomic():
         rows = list(
             Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(Q(status=ReminderStatus.PENDING, due_at__lte=now)
-                    | Q(status=ReminderStatus.SENDING, lease_until__lt=now))
+            .filter(
+                Q(status=ReminderStatus.PENDING, due_at__lte=now)
+                | Q(status=ReminderStatus.SENDING, lease_until__lt=now)
+            )
             .order_by("due_at", "pk")
             .values_list("pk", "status", "attempts", "session__patient__time_zone")[:limit]
         )
@@ -112,22 +118,30 @@ def claim_due(*, now: dt.datetime | None = None, limit: int | None = None,
                 continue
             tz = _tz(patient_tz, center.time_zone)
             if is_quiet(now, tz, center.quiet_hours_start, center.quiet_hours_end):
-                deferred[next_send_time(now, tz, center.quiet_hours_start,
-                                        center.quiet_hours_end)].append(pk)
+                deferred[
+                    next_send_time(now, tz, center.quiet_hours_start, center.quiet_hours_end)
+                ].append(pk)
             else:
                 claim.append(pk)
         if claim:
             Reminder.objects.filter(pk__in=claim).update(
-                status=ReminderStatus.SENDING, lease_until=lease_until,
-                attempts=F("attempts") + 1, updated_at=now,
+                status=ReminderStatus.SENDING,
+                lease_until=lease_until,
+                attempts=F("attempts") + 1,
+                updated_at=now,
             )
         for due_at, pks in deferred.items():
             Reminder.objects.filter(pk__in=pks).update(
-                status=ReminderStatus.PENDING, due_at=due_at, lease_until=None, updated_at=now,
+                status=ReminderStatus.PENDING,
+                due_at=due_at,
+                lease_until=None,
+                updated_at=now,
             )
         if exhausted:
             Reminder.objects.filter(pk__in=exhausted).update(
-                status=ReminderStatus.FAILED, lease_until=None, updated_at=now,
+                status=ReminderStatus.FAILED,
+                lease_until=None,
+                updated_at=now,
                 last_error=f"gave up: the worker was lost during attempt {max_attempts}",
             )
     return claim
@@ -166,8 +180,9 @@ def _send_email(reminder: Reminder, center: CenterSettings, checklist, connectio
     if not connections:
         connections.append(get_connection(fail_silently=False))
     mail_connection = connections[-1]
-    msg = messages.build_email_message(reminder, center, checklist=checklist,
-                                       connection=mail_connection, cache=_render_cache.get())
+    msg = messages.build_email_message(
+        reminder, center, checklist=checklist, connection=mail_connection, cache=_render_cache.get()
+    )
     try:
         mail_connection.open()
         if mail_connection.send_messages([msg]) != 1:
@@ -181,8 +196,12 @@ def _send_email(reminder: Reminder, center: CenterSettings, checklist, connectio
     return msg.extra_headers["Message-ID"]
 
 
-def _send_sms(reminder: Reminder, center: CenterSettings, backend: sms.BaseSmsBackend | None = None,
-              cache: messages.RenderCache | None = None) -> str:
+def _send_sms(
+    reminder: Reminder,
+    center: CenterSettings,
+    backend: sms.BaseSmsBackend | None = None,
+    cache: messages.RenderCache | None = None,
+) -> str:
     body = messages.render_sms(reminder, center, cache=cache)
     try:
         return (backend or sms.get_backend()).send(reminder.session.patient.mobile, body)
@@ -200,7 +219,9 @@ def _skip_reason(reminder: Reminder, now: dt.datetime) -> str | None:
         if session.start <= now:
             return "session already started"
     if reminder.channel == Channel.SMS and not patient.can_text:
-        return "patient opted out of texts" if patient.sms_opted_out_at else "patient cannot be texted"
+        return (
+            "patient opted out of texts" if patient.sms_opted_out_at else "patient cannot be texted"
+        )
     if reminder.channel == Channel.EMAIL and not patient.can_email:
         return "patient cannot be emailed"
     return None
@@ -211,8 +232,12 @@ def _local_midnight(tz: ZoneInfo, now: dt.datetime) -> dt.datetime:
 
 
 def _texts_today_qs(since: dt.datetime, exclude_id: int, patient=None):
-    qs = Reminder.objects.filter(channel=Channel.SMS, kind__in=AUTOMATED_KINDS,
-                                 status=ReminderStatus.SENT, sent_at__gte=since)
+    qs = Reminder.objects.filter(
+        channel=Channel.SMS,
+        kind__in=AUTOMATED_KINDS,
+        status=ReminderStatus.SENT,
+        sent_at__gte=since,
+    )
     if patient is not None:
         qs = qs.filter(session__patient=patient)
     return qs.exclude(pk=exclude_id)
@@ -249,9 +274,13 @@ def _finish(reminder: Reminder, now: dt.datetime, **fields) -> None:
     if sql is None:
         q = connection.ops.quote_name
         sets = ", ".join(f"{q(Reminder._meta.get_field(n).column)} = %s" for n in names)
-        sql = _update_sql[key] = f"UPDATE {q(Reminder._meta.db_table)} SET {sets} WHERE {q('id')} = %s"
-    params = [Reminder._meta.get_field(n).get_db_prep_save(getattr(reminder, n), connection)
-              for n in names]
+        sql = _update_sql[key] = (
+            f"UPDATE {q(Reminder._meta.db_table)} SET {sets} WHERE {q('id')} = %s"
+        )
+    params = [
+        Reminder._meta.get_field(n).get_db_prep_save(getattr(reminder, n), connection)
+        for n in names
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, reminder.pk])
 
@@ -268,19 +297,28 @@ class _LockStatement:
         q = conn.ops.quote_name
         self.aliases = ("r", "s", "p")
         self.fields = [list(m._meta.concrete_fields) for m in self._MODELS]
-        cols = ", ".join(f"{a}.{q(f.column)}" for a, fs in zip(self.aliases, self.fields, strict=True)
-                         for f in fs)
+        cols = ", ".join(
+            f"{a}.{q(f.column)}"
+            for a, fs in zip(self.aliases, self.fields, strict=True)
+            for f in fs
+        )
         r, s, p = (q(m._meta.db_table) for m in self._MODELS)
-        self.from_sql = (f"FROM {r} r INNER JOIN {s} s ON s.{q('id')} = r.{q('session_id')} "
-                         f"INNER JOIN {p} p ON p.{q('id')} = s.{q('patient_id')} WHERE r.{q('id')} = %s")
+        self.from_sql = (
+            f"FROM {r} r INNER JOIN {s} s ON s.{q('id')} = r.{q('session_id')} "
+            f"INNER JOIN {p} p ON p.{q('id')} = s.{q('patient_id')} WHERE r.{q('id')} = %s"
+        )
         self.cols = cols
         self.texts_sql = (
             f"(SELECT COUNT(*) FROM {r} r2 INNER JOIN {s} s2 ON s2.{q('id')} = r2.{q('session_id')} "
             f"WHERE s2.{q('patient_id')} = s.{q('patient_id')} AND r2.{q('channel')} = %s "
             f"AND r2.{q('kind')} IN ({', '.join(['%s'] * len(AUTOMATED_KINDS))}) "
-            f"AND r2.{q('status')} = %s AND r2.{q('sent_at')} >= %s AND r2.{q('id')} <> %s)")
-        self.lock = " FOR UPDATE OF r" if conn.features.has_select_for_update_of else (
-            " FOR UPDATE" if conn.features.has_select_for_update else "")
+            f"AND r2.{q('status')} = %s AND r2.{q('sent_at')} >= %s AND r2.{q('id')} <> %s)"
+        )
+        self.lock = (
+            " FOR UPDATE OF r"
+            if conn.features.has_select_for_update_of
+            else (" FOR UPDATE" if conn.features.has_select_for_update else "")
+        )
         # Per model: (position in its row, converters, the column they are told about).
         self.converters = []
         for m, fs in zip(self._MODELS, self.fields, strict=True):
@@ -299,8 +337,14 @@ class _LockStatement:
             params = [reminder_id]
         else:
             sql = f"SELECT {self.cols}, {self.texts_sql} {self.from_sql}{self.lock}"
-            params = [Channel.SMS, *AUTOMATED_KINDS, ReminderStatus.SENT,
-                      connection.ops.adapt_datetimefield_value(texts_since), reminder_id, reminder_id]
+            params = [
+                Channel.SMS,
+                *AUTOMATED_KINDS,
+                ReminderStatus.SENT,
+                connection.ops.adapt_datetimefield_value(texts_since),
+                reminder_id,
+                reminder_id,
+            ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
@@ -308,7 +352,7 @@ class _LockStatement:
             return None
         objs, start = [], 0
         for model, fields, convs in zip(self._MODELS, self.fields, self.converters, strict=True):
-            values = list(row[start:start + len(fields)])
+            values = list(row[start : start + len(fields)])
             for n, funcs, col in convs:
                 for func in funcs:
                     values[n] = func(values[n], col, connection)
@@ -334,7 +378,8 @@ def _lock_reminder(reminder_id: int, texts_since: dt.datetime | None = None) -> 
 
 # The batch's render cache, for _send_email (whose signature tests replace).
 _render_cache: contextvars.ContextVar[messages.RenderCache | None] = contextvars.ContextVar(
-    "reminder_render_cache", default=None)
+    "reminder_render_cache", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -388,32 +433,37 @@ class _Batch:
 
 def _read_batch(reminder_ids: list[int], center: CenterSettings) -> _Batch:
     """One query for the heads, one for the protocols, three for every lab checklist."""
-    rows = (Reminder.objects.filter(pk__in=reminder_ids)
-            .values_list("pk", "session__patient_id", "session__patient__time_zone", "channel",
-                         "kind", "session_id"))
+    rows = Reminder.objects.filter(pk__in=reminder_ids).values_list(
+        "pk", "session__patient_id", "session__patient__time_zone", "channel", "kind", "session_id"
+    )
     batch = _Batch(center=center, heads={pk: _Head(*rest) for pk, *rest in rows})
     batch.protocols = Protocol.objects.filter(
         pk__in=InfusionSession.objects.filter(reminders__pk__in=reminder_ids).values("protocol_id")
     ).in_bulk()
-    lab_sessions = {h.session_id for h in batch.heads.values() if h.kind == ReminderKind.LAB_CHECKLIST}
+    lab_sessions = {
+        h.session_id for h in batch.heads.values() if h.kind == ReminderKind.LAB_CHECKLIST
+    }
     if lab_sessions:
         from scheduling import selectors
 
         sessions = list(InfusionSession.objects.filter(pk__in=lab_sessions))
         checklists = selectors.lab_readiness_for_sessions(sessions)
-        batch.checklists = {s.pk: ((s.start, s.dose_number, s.protocol_id), checklists[s.pk])
-                            for s in sessions}
+        batch.checklists = {
+            s.pk: ((s.start, s.dose_number, s.protocol_id), checklists[s.pk]) for s in sessions
+        }
     return batch
 
 
-def deliver(reminder_id: int, *, now: dt.datetime | None = None,
-            center: CenterSettings | None = None) -> Outcome:
+def deliver(
+    reminder_id: int, *, now: dt.datetime | None = None, center: CenterSettings | None = None
+) -> Outcome:
     """Send one claimed reminder; idempotent (a second call for a sent reminder is a no-op)."""
     return deliver_batch([reminder_id], now=now, center=center)[0]
 
 
-def deliver_batch(reminder_ids, *, now: dt.datetime | None = None,
-                  center: CenterSettings | None = None) -> list[Outcome]:
+def deliver_batch(
+    reminder_ids, *, now: dt.datetime | None = None, center: CenterSettings | None = None
+) -> list[Outcome]:
     """Send several claimed reminders, one outcome each, in the given order.
 
     What they share is read once: the center settings, the heads (patient, channel, kind), the
@@ -472,8 +522,13 @@ def _deliver(reminder_id: int, batch: _Batch, now: dt.datetime) -> Outcome:
         if is_quiet(now, tz, center.quiet_hours_start, center.quiet_hours_end):
             # The task waited in the queue into the night: hand the row back, not an attempt.
             due = next_send_time(now, tz, center.quiet_hours_start, center.quiet_hours_end)
-            _finish(reminder, now, status=ReminderStatus.PENDING, due_at=due,
-                    attempts=max(reminder.attempts - 1, 0))
+            _finish(
+                reminder,
+                now,
+                status=ReminderStatus.PENDING,
+                due_at=due,
+                attempts=max(reminder.attempts - 1, 0),
+            )
             return Outcome(reminder_id, "deferred", "quiet hours")
 
         if reminder.channel == Channel.SMS and reminder.kind in AUTOMATED_KINDS:
@@ -482,22 +537,38 @@ def _deliver(reminder_id: int, batch: _Batch, now: dt.datetime) -> Outcome:
                 # Not counted with the lock (the channel changed) or the patient's day did.
                 texts_today = _texts_today(patient, tz, now, reminder.pk)
             if texts_today >= center.max_automated_sms_per_day:
-                tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1),
-                                               center.quiet_hours_end, tzinfo=tz)
+                tomorrow = dt.datetime.combine(
+                    now.astimezone(tz).date() + dt.timedelta(days=1),
+                    center.quiet_hours_end,
+                    tzinfo=tz,
+                )
                 if tomorrow < reminder.session.start - dt.timedelta(hours=2):
-                    _finish(reminder, now, status=ReminderStatus.PENDING, due_at=tomorrow,
-                            attempts=max(reminder.attempts - 1, 0))
+                    _finish(
+                        reminder,
+                        now,
+                        status=ReminderStatus.PENDING,
+                        due_at=tomorrow,
+                        attempts=max(reminder.attempts - 1, 0),
+                    )
                     return Outcome(reminder_id, "deferred", "daily text limit")
-                _finish(reminder, now, status=ReminderStatus.SKIPPED,
-                        skip_reason="daily text limit reached")
+                _finish(
+                    reminder,
+                    now,
+                    status=ReminderStatus.SKIPPED,
+                    skip_reason="daily text limit reached",
+                )
                 return Outcome(reminder_id, "skipped", "daily text limit reached")
 
         checklist = None
         if reminder.kind == ReminderKind.LAB_CHECKLIST:
             checklist = batch.checklist_for(reminder.session)
             if not checklist.missing:
-                _finish(reminder, now, status=ReminderStatus.SKIPPED,
-                        skip_reason="every lab is in and current")
+                _finish(
+                    reminder,
+                    now,
+                    status=ReminderStatus.SKIPPED,
+                    skip_reason="every lab is in and current",
+                )
                 return Outcome(reminder_id, "skipped", "labs complete")
 
         try:
@@ -509,20 +580,42 @@ def _deliver(reminder_id: int, batch: _Batch, now: dt.datetime) -> Outcome:
             _finish(reminder, now, status=ReminderStatus.FAILED, last_error=str(exc)[:2000])
             return Outcome(reminder_id, "failed", str(exc))
         except Exception as exc:  # transient, or a bug: retried, then failed with the error kept
-            error = str(exc) if isinstance(exc, TransientSendError) else f"{type(exc).__name__}: {exc}"
+            error = (
+                str(exc) if isinstance(exc, TransientSendError) else f"{type(exc).__name__}: {exc}"
+            )
             if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-                _finish(reminder, now, status=ReminderStatus.FAILED,
-                        last_error=f"after {reminder.attempts} attempts: {error}"[:2000])
+                _finish(
+                    reminder,
+                    now,
+                    status=ReminderStatus.FAILED,
+                    last_error=f"after {reminder.attempts} attempts: {error}"[:2000],
+                )
                 return Outcome(reminder_id, "failed", error)
             retry_at = timezone.now() + dt.timedelta(seconds=backoff_seconds(reminder.attempts))
-            _finish(reminder, now, status=ReminderStatus.PENDING, due_at=retry_at,
-                    last_error=f"attempt {reminder.attempts}: {error}"[:2000])
-            log.warning("reminder %s attempt %s failed, retry at %s: %s",
-                        reminder_id, reminder.attempts, retry_at, error)
+            _finish(
+                reminder,
+                now,
+                status=ReminderStatus.PENDING,
+                due_at=retry_at,
+                last_error=f"attempt {reminder.attempts}: {error}"[:2000],
+            )
+            log.warning(
+                "reminder %s attempt %s failed, retry at %s: %s",
+                reminder_id,
+                reminder.attempts,
+                retry_at,
+                error,
+            )
             return Outcome(reminder_id, "retry", error)
         # Accepted by the provider: record it in this same short transaction.
-        _finish(reminder, now, status=ReminderStatus.SENT, sent_at=timezone.now(),
-                provider_message_id=provider_id[:200], last_error="")
+        _finish(
+            reminder,
+            now,
+            status=ReminderStatus.SENT,
+            sent_at=timezone.now(),
+            provider_message_id=provider_id[:200],
+            last_error="",
+        )
         return Outcome(reminder_id, "sent", provider_id)
 
 

@@ -21,7 +21,9 @@ def _domain() -> str:
     return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
 
 
-def session_ics(session: InfusionSession, center: CenterSettings, *, cancelled: bool = False) -> bytes:
+def session_ics(
+    session: InfusionSession, center: CenterSettings, *, cancelled: bool = False
+) -> bytes:
     tz = ZoneInfo(center.time_zone)
     cal = Calendar()
     cal.add("prodid", "-//Infusion Center Scheduler//EN")
@@ -43,7 +45,7 @@ def session_ics(session: InfusionSession, center: CenterSettings, *, cancelled: 
     cal.add_component(event)
     body = cal.to_ical()
     end = b"END:VCALENDAR"
-    return body[: body.rindex(end)] + _vtimezone(center.time_zone) + body[body.rindex(end):]
+    return body[: body.rindex(end)] + _vtimezone(center.time_zone) + body[body.rindex(end) :]
 
 
 @functools.lru_cache(maxsize=16)

@@ -41,9 +41,9 @@ def opt_out(number: str) -> int:
         if p.sms_opted_out_at is None:
             p.sms_opted_out_at = now
             p.save(update_fields=["sms_opted_out_at"])
-    Reminder.objects.filter(session__patient__in=patients, channel=Channel.SMS,
-                            status=ReminderStatus.PENDING).update(
-        status=ReminderStatus.SKIPPED, skip_reason="patient opted out (STOP)", updated_at=now)
+    Reminder.objects.filter(
+        session__patient__in=patients, channel=Channel.SMS, status=ReminderStatus.PENDING
+    ).update(status=ReminderStatus.SKIPPED, skip_reason="patient opted out (STOP)", updated_at=now)
     return len(patients)
 
 
@@ -55,9 +55,13 @@ def opt_in(number: str) -> int:
 def confirm_next(number: str) -> InfusionSession | None:
     from scheduling import services
 
-    session = (InfusionSession.objects.filter(patient__in=_patients(number),
-                                              status=SessionStatus.BOOKED, start__gt=timezone.now())
-               .order_by("start").first())
+    session = (
+        InfusionSession.objects.filter(
+            patient__in=_patients(number), status=SessionStatus.BOOKED, start__gt=timezone.now()
+        )
+        .order_by("start")
+        .first()
+    )
     if session is None:
         return None
     return services.confirm(session=session, actor_label="patient SMS")
@@ -81,12 +85,15 @@ def handle(from_number: str, body: str) -> str | None:
     if known.exists() and not known.filter(sms_opted_out_at__isnull=True).exists():
         return None  # opted out: no reply of any kind until START
     if word in HELP_WORDS:
-        return render_to_string("notifications/sms/help.txt",
-                                {"sender_name": sender, "phone": center.phone}).strip()
+        return render_to_string(
+            "notifications/sms/help.txt", {"sender_name": sender, "phone": center.phone}
+        ).strip()
     if word in CONFIRM_WORDS:
         session = confirm_next(from_number)
         if session is None:
             return f"{sender}: we found no visit to confirm. Call {center.phone}."
         start = session.start.astimezone(ZoneInfo(center.time_zone))
-        return f"{sender}: thank you, your visit {short_date(start)} at {clock(start)} is confirmed."
+        return (
+            f"{sender}: thank you, your visit {short_date(start)} at {clock(start)} is confirmed."
+        )
     return f"{sender}: reply C to confirm, HELP for help, STOP to opt out. Call {center.phone}."

@@ -84,8 +84,17 @@ class RenderCache:
 
     @staticmethod
     def key(session: InfusionSession, center: CenterSettings) -> tuple:
-        return (session.pk, session.start, session.observation_end, session.updated_at,
-                id(center), center.time_zone, center.name, center.phone, center.address)
+        return (
+            session.pk,
+            session.start,
+            session.observation_end,
+            session.updated_at,
+            id(center),
+            center.time_zone,
+            center.name,
+            center.phone,
+            center.address,
+        )
 
     def parts(self, session: InfusionSession, center: CenterSettings) -> dict:
         key = self.key(session, center)
@@ -126,8 +135,13 @@ def _session_parts(session: InfusionSession, center: CenterSettings) -> dict:
     }
 
 
-def session_context(session: InfusionSession, center: CenterSettings, *, checklist=None,
-                    cache: RenderCache | None = None) -> dict:
+def session_context(
+    session: InfusionSession,
+    center: CenterSettings,
+    *,
+    checklist=None,
+    cache: RenderCache | None = None,
+) -> dict:
     """Everything a patient message about one session may show."""
     parts = cache.parts(session, center) if cache else _session_parts(session, center)
     protocol = session.protocol
@@ -144,8 +158,9 @@ def session_context(session: InfusionSession, center: CenterSettings, *, checkli
     }
 
 
-def render_email(reminder: Reminder, center: CenterSettings, *, checklist=None,
-                 cache: RenderCache | None = None) -> Email:
+def render_email(
+    reminder: Reminder, center: CenterSettings, *, checklist=None, cache: RenderCache | None = None
+) -> Email:
     session = reminder.session
     ctx = session_context(session, center, checklist=checklist, cache=cache)
     ctx["kind"] = reminder.kind
@@ -153,20 +168,33 @@ def render_email(reminder: Reminder, center: CenterSettings, *, checklist=None,
     text = render_to_string(f"notifications/email/{reminder.kind}.txt", ctx)
     html = render_to_string(f"notifications/email/{reminder.kind}.html", ctx)
     cancelled = reminder.kind == ReminderKind.CANCELLATION
-    ics = (cache.ics(session, center, cancelled=cancelled) if cache
-           else session_ics(session, center, cancelled=cancelled))
+    ics = (
+        cache.ics(session, center, cancelled=cancelled)
+        if cache
+        else session_ics(session, center, cancelled=cancelled)
+    )
     return Email(subject=subject, text=text, html=html, ics=ics)
 
 
-def build_email_message(reminder: Reminder, center: CenterSettings, *, checklist=None,
-                        connection=None, cache: RenderCache | None = None) -> EmailMultiAlternatives:
+def build_email_message(
+    reminder: Reminder,
+    center: CenterSettings,
+    *,
+    checklist=None,
+    connection=None,
+    cache: RenderCache | None = None,
+) -> EmailMultiAlternatives:
     """The message with a stable Message-ID per reminder, so a resend is recognisable."""
     email = render_email(reminder, center, checklist=checklist, cache=cache)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
     msg = EmailMultiAlternatives(
-        subject=email.subject, body=email.text, to=[reminder.session.patient.email],
-        headers={"Message-ID": f"<reminder-{reminder.pk}@{domain}>",
-                 "X-Reminder-Id": str(reminder.pk)},
+        subject=email.subject,
+        body=email.text,
+        to=[reminder.session.patient.email],
+        headers={
+            "Message-ID": f"<reminder-{reminder.pk}@{domain}>",
+            "X-Reminder-Id": str(reminder.pk),
+        },
         connection=connection,
     )
     msg.attach_alternative(email.html, "text/html")
@@ -176,7 +204,9 @@ def build_email_message(reminder: Reminder, center: CenterSettings, *, checklist
     return msg
 
 
-def render_sms(reminder: Reminder, center: CenterSettings, *, cache: RenderCache | None = None) -> str:
+def render_sms(
+    reminder: Reminder, center: CenterSettings, *, cache: RenderCache | None = None
+) -> str:
     """One GSM segment: center, date, time, link. Falls back to a shorter wording if needed."""
     session = reminder.session
     parts = cache.parts(session, center) if cache else _session_parts(session, center)

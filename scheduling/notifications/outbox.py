@@ -56,7 +56,9 @@ def scheduled_due_times(session: InfusionSession, center: CenterSettings) -> dic
     day = local_start.date()
 
     def at(days_before: int, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(day - dt.timedelta(days=days_before), dt.time(hour, minute), tzinfo=tz)
+        return dt.datetime.combine(
+            day - dt.timedelta(days=days_before), dt.time(hour, minute), tzinfo=tz
+        )
 
     due = {
         ReminderKind.LAB_CHECKLIST: at(center.lab_checklist_days_before, 10),
@@ -67,8 +69,12 @@ def scheduled_due_times(session: InfusionSession, center: CenterSettings) -> dic
     return due
 
 
-def plan_reminders(session: InfusionSession, *, center: CenterSettings | None = None,
-                   already_sent: frozenset[str] = frozenset()) -> list[Reminder]:
+def plan_reminders(
+    session: InfusionSession,
+    *,
+    center: CenterSettings | None = None,
+    already_sent: frozenset[str] = frozenset(),
+) -> list[Reminder]:
     """Create the scheduled reminders of a newly booked session. Past-due ones go out at once
     (a booking 2 days ahead still gets its checklist now), except the day-before nudge if the
     session is sooner than that, and kinds in `already_sent` (a move must not repeat, right
@@ -86,7 +92,9 @@ def plan_reminders(session: InfusionSession, *, center: CenterSettings | None = 
         if due_at < now and (kind == ReminderKind.DAY_BEFORE or kind in already_sent):
             continue
         for channel in _channels_for(session.patient, kind):
-            rows.append(Reminder(session=session, kind=kind, channel=channel, due_at=max(due_at, now)))
+            rows.append(
+                Reminder(session=session, kind=kind, channel=channel, due_at=max(due_at, now))
+            )
     return Reminder.objects.bulk_create(rows)
 
 
@@ -95,20 +103,31 @@ def cancel_reminders(session: InfusionSession, *, reason: str) -> int:
     return (
         Reminder.objects.filter(session=session, status__in=LIVE)
         .exclude(kind=ReminderKind.CANCELLATION)
-        .update(status=ReminderStatus.CANCELLED, skip_reason=reason[:200], lease_until=None,
-                updated_at=timezone.now())
+        .update(
+            status=ReminderStatus.CANCELLED,
+            skip_reason=reason[:200],
+            lease_until=None,
+            updated_at=timezone.now(),
+        )
     )
 
 
-def retime_reminders(session: InfusionSession, *, center: CenterSettings | None = None) -> list[Reminder]:
+def retime_reminders(
+    session: InfusionSession, *, center: CenterSettings | None = None
+) -> list[Reminder]:
     """After a move: drop the pending scheduled reminders and plan them anew for the new time.
     Reminders already sent stay as history."""
     Reminder.objects.filter(session=session, kind__in=SCHEDULED_KINDS, status__in=LIVE).update(
-        status=ReminderStatus.CANCELLED, skip_reason="session moved", lease_until=None,
+        status=ReminderStatus.CANCELLED,
+        skip_reason="session moved",
+        lease_until=None,
         updated_at=timezone.now(),
     )
-    sent = frozenset(Reminder.objects.filter(session=session, kind__in=SCHEDULED_KINDS,
-                                             status=ReminderStatus.SENT).values_list("kind", flat=True))
+    sent = frozenset(
+        Reminder.objects.filter(
+            session=session, kind__in=SCHEDULED_KINDS, status=ReminderStatus.SENT
+        ).values_list("kind", flat=True)
+    )
     return plan_reminders(session, center=center, already_sent=sent)
 
 
@@ -119,9 +138,13 @@ def queue_notice(session: InfusionSession, kind: str) -> list[Reminder]:
     now = timezone.now()
     if kind == ReminderKind.RESCHEDULE:
         Reminder.objects.filter(session=session, kind=kind, status__in=LIVE).update(
-            status=ReminderStatus.CANCELLED, skip_reason="superseded by a later move",
-            lease_until=None, updated_at=now,
+            status=ReminderStatus.CANCELLED,
+            skip_reason="superseded by a later move",
+            lease_until=None,
+            updated_at=now,
         )
-    rows = [Reminder(session=session, kind=kind, channel=ch, due_at=now)
-            for ch in _channels_for(session.patient, kind)]
+    rows = [
+        Reminder(session=session, kind=kind, channel=ch, due_at=now)
+        for ch in _channels_for(session.patient, kind)
+    ]
     return Reminder.objects.bulk_create(rows)

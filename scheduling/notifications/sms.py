@@ -139,7 +139,9 @@ class TwilioSmsBackend(BaseSmsBackend):
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
         try:
-            message = self.client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
+            message = self.client.messages.create(
+                to=to, from_=settings.TWILIO_FROM_NUMBER, body=body
+            )
         except TwilioRestException as exc:
             # 429 and 5xx are worth retrying; other 4xx (bad number, 21610 unsubscribed) are not.
             if exc.status == 429 or exc.status >= 500:

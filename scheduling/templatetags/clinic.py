@@ -25,10 +25,20 @@ def lab_dot(status, show_text=False):
     """A round dot with a symbol; the words go to screen readers (or on screen with show_text)."""
     symbol, words = LAB.get(status, ("?", "Labs unknown"))
     if show_text:
-        return format_html('<span class="lab lab-{}"><span class="dot" aria-hidden="true">{}</span> {}</span>',
-                           status, symbol, words)
-    return format_html('<span class="lab lab-{}" title="{}"><span class="dot" aria-hidden="true">{}</span>'
-                       '<span class="sr-only">{}</span></span>', status, words, symbol, words)
+        return format_html(
+            '<span class="lab lab-{}"><span class="dot" aria-hidden="true">{}</span> {}</span>',
+            status,
+            symbol,
+            words,
+        )
+    return format_html(
+        '<span class="lab lab-{}" title="{}"><span class="dot" aria-hidden="true">{}</span>'
+        '<span class="sr-only">{}</span></span>',
+        status,
+        words,
+        symbol,
+        words,
+    )
 
 
 @register.simple_tag
@@ -38,13 +48,21 @@ def rems_badge(status, show_text=False):
         return ""
     label, words = REMS.get(status, ("REMS", "REMS"))
     extra = format_html(' <span class="badge-words">{}</span>', words) if show_text else ""
-    return format_html('<span class="rems rems-{}" title="{}">{}<span class="sr-only"> ({})</span></span>{}',
-                       status, words, label, words, extra)
+    return format_html(
+        '<span class="rems rems-{}" title="{}">{}<span class="sr-only"> ({})</span></span>{}',
+        status,
+        words,
+        label,
+        words,
+        extra,
+    )
 
 
 @register.simple_tag
 def status_label(session):
-    return format_html('<span class="status status-{}">{}</span>', session.status, session.get_status_display())
+    return format_html(
+        '<span class="status status-{}">{}</span>', session.status, session.get_status_display()
+    )
 
 
 @register.filter
@@ -72,8 +90,12 @@ def roles_label(roles):
     return ", ".join(ROLE_LABELS.get(r, r) for r in sorted(roles or ()))
 
 
-GATES = {"first_dose": "Before the first dose", "each_dose": "Before each dose",
-         "periodic": "Periodic", "course_start": "Before each course"}
+GATES = {
+    "first_dose": "Before the first dose",
+    "each_dose": "Before each dose",
+    "periodic": "Periodic",
+    "course_start": "Before each course",
+}
 ITEM_WORDS = {"green": "Ready", "amber": "Result pending", "red": "Missing or expired"}
 
 
@@ -86,5 +108,9 @@ def gate_label(gate):
 def lab_item(status):
     """One checklist line's readiness: symbol, colour and words."""
     symbol = LAB.get(status, ("?", ""))[0]
-    return format_html('<span class="lab lab-{}"><span class="dot" aria-hidden="true">{}</span> {}</span>',
-                       status, symbol, ITEM_WORDS.get(status, status))
+    return format_html(
+        '<span class="lab lab-{}"><span class="dot" aria-hidden="true">{}</span> {}</span>',
+        status,
+        symbol,
+        ITEM_WORDS.get(status, status),
+    )

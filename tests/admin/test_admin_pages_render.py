@@ -22,7 +22,12 @@ MODELS = sorted(
     key=lambda m: m._meta.label,
 )
 # Written only by the services (booking rules, audit and reminders in one transaction).
-SERVICE_OWNED = {"scheduling.InfusionSession", "scheduling.Series", "scheduling.Reminder", "scheduling.AuditEvent"}
+SERVICE_OWNED = {
+    "scheduling.InfusionSession",
+    "scheduling.Series",
+    "scheduling.Reminder",
+    "scheduling.AuditEvent",
+}
 
 
 def url(model, view, *args):
@@ -39,7 +44,9 @@ def manager_client(client):
 def some_rows(center):
     session = InfusionSessionFactory()
     ReminderFactory(session=session)
-    AuditEvent.objects.create(session=session, action="book", actor_label="test", after={"chair": 1})
+    AuditEvent.objects.create(
+        session=session, action="book", actor_label="test", after={"chair": 1}
+    )
     LabResultFactory(patient=session.patient)
     ChairFactory()
     NurseFactory()
@@ -85,11 +92,18 @@ def test_manager_views_a_session_with_its_phase_times(manager_client, some_rows)
 def test_bad_shift_names_the_field(manager_client):
     nurse = NurseFactory(shifts=[])
     data = {
-        "name": nurse.name, "email": nurse.email, "skills": "chemo, rems natalizumab",
-        "max_concurrent_patients": 4, "active": "on",
-        "shifts-TOTAL_FORMS": 1, "shifts-INITIAL_FORMS": 0,
-        "shifts-0-weekday": 0, "shifts-0-start": "15:00", "shifts-0-end": "07:00",
-        "time_off-TOTAL_FORMS": 0, "time_off-INITIAL_FORMS": 0,
+        "name": nurse.name,
+        "email": nurse.email,
+        "skills": "chemo, rems natalizumab",
+        "max_concurrent_patients": 4,
+        "active": "on",
+        "shifts-TOTAL_FORMS": 1,
+        "shifts-INITIAL_FORMS": 0,
+        "shifts-0-weekday": 0,
+        "shifts-0-start": "15:00",
+        "shifts-0-end": "07:00",
+        "time_off-TOTAL_FORMS": 0,
+        "time_off-INITIAL_FORMS": 0,
     }
     response = manager_client.post(url(type(nurse), "change", nurse.pk), data)
     assert response.status_code == 200
@@ -107,11 +121,20 @@ def test_bad_mobile_names_the_field(manager_client):
     from patients.models import Patient
 
     data = {
-        "mrn": "A-100", "first_name": "Ana", "last_name": "Lee", "date_of_birth": "1980-01-02",
-        "mobile": "12", "preferred_channel": "both", "email_consent": "on", "sms_consent": "on",
-        "time_zone": "Mars/Olympus", "language": "en",
-        "treatments-TOTAL_FORMS": 0, "treatments-INITIAL_FORMS": 0,
-        "lab_results-TOTAL_FORMS": 0, "lab_results-INITIAL_FORMS": 0,
+        "mrn": "A-100",
+        "first_name": "Ana",
+        "last_name": "Lee",
+        "date_of_birth": "1980-01-02",
+        "mobile": "12",
+        "preferred_channel": "both",
+        "email_consent": "on",
+        "sms_consent": "on",
+        "time_zone": "Mars/Olympus",
+        "language": "en",
+        "treatments-TOTAL_FORMS": 0,
+        "treatments-INITIAL_FORMS": 0,
+        "lab_results-TOTAL_FORMS": 0,
+        "lab_results-INITIAL_FORMS": 0,
     }
     response = manager_client.post(url(Patient, "add"), data)
     assert response.status_code == 200
@@ -137,7 +160,9 @@ def test_audit_trail_cannot_be_changed_or_deleted(manager_client, some_rows):
     event = AuditEvent.objects.get()
     response = manager_client.post(url(AuditEvent, "change", event.pk), {"action": "forged"})
     assert response.status_code == 403
-    assert manager_client.post(url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    assert (
+        manager_client.post(url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    )
     event.refresh_from_db()
     assert event.action == "book"
 
@@ -161,19 +186,35 @@ def test_bad_dose_rule_and_lab_result_name_the_field(manager_client):
     from tests.factories import LabTestFactory, PatientFactory
 
     protocol = Protocol.objects.get(code="mitoxantrone")
-    response = manager_client.post(url(DoseRule, "add"), {
-        "protocol": protocol.pk, "from_dose": 5, "to_dose": 4, "option": "standard",
-        "premed_lead_minutes": 0, "infusion_minutes": 0, "observation_minutes": 0,
-        "interval_anchor": "previous", "window_early_days": 0, "window_late_days": 0,
-        "confidence": "local",
-    })
+    response = manager_client.post(
+        url(DoseRule, "add"),
+        {
+            "protocol": protocol.pk,
+            "from_dose": 5,
+            "to_dose": 4,
+            "option": "standard",
+            "premed_lead_minutes": 0,
+            "infusion_minutes": 0,
+            "observation_minutes": 0,
+            "interval_anchor": "previous",
+            "window_early_days": 0,
+            "window_late_days": 0,
+            "confidence": "local",
+        },
+    )
     errors = response.context["adminform"].form.errors
     assert "to_dose" in errors and "infusion_minutes" in errors
 
-    response = manager_client.post(url(LabResult, "add"), {
-        "patient": PatientFactory().pk, "lab_test": LabTestFactory().pk,
-        "collected_on": "2025-01-10", "status": "resulted", "flag": "",
-    })
+    response = manager_client.post(
+        url(LabResult, "add"),
+        {
+            "patient": PatientFactory().pk,
+            "lab_test": LabTestFactory().pk,
+            "collected_on": "2025-01-10",
+            "status": "resulted",
+            "flag": "",
+        },
+    )
     assert response.context["adminform"].form.errors["resulted_on"] == [
         "A resulted lab needs the date it was resulted."
     ]

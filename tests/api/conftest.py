@@ -20,7 +20,9 @@ def client_as(make_staff):
         if role == "no_role":
             from django.contrib.auth.models import User
 
-            user = User.objects.create_user(username=f"norole_{User.objects.count() + 1}", password="x-pass-2026")
+            user = User.objects.create_user(
+                username=f"norole_{User.objects.count() + 1}", password="x-pass-2026"
+            )
         else:
             user = make_staff(role, **extra)
         token = Token.objects.create(user=user)
@@ -50,9 +52,16 @@ def manager_api(client_as):
 def book(desk):
     """book(patient, day, hour, protocol=..., **more) -> the API response of POST /api/sessions/."""
 
-    def post(patient, day, hour, minute=0, protocol="natalizumab", dose_number=1, client=None, **more):
-        body = {"patient": patient.pk, "protocol": protocol, "dose_number": dose_number,
-                "start": at(day, hour, minute).isoformat(), **more}
+    def post(
+        patient, day, hour, minute=0, protocol="natalizumab", dose_number=1, client=None, **more
+    ):
+        body = {
+            "patient": patient.pk,
+            "protocol": protocol,
+            "dose_number": dose_number,
+            "start": at(day, hour, minute).isoformat(),
+            **more,
+        }
         return (client or desk).post("/api/sessions/", body, format="json")
 
     return post
@@ -67,12 +76,16 @@ def seed_sessions(clinic, make_patient):
     from scheduling.models import Chair, InfusionSession, Protocol
     from scheduling.world import dose_rule_specs
 
-    def make(n: int, day, protocols=("ocrelizumab_iv", "natalizumab", "ocrelizumab_hyaluronidase_sc")):
+    def make(
+        n: int, day, protocols=("ocrelizumab_iv", "natalizumab", "ocrelizumab_hyaluronidase_sc")
+    ):
         per_chair = 2  # 08:00 and 13:00, both done before 19:00
         needed = -(-n // per_chair)
         chairs = list(Chair.objects.filter(active=True).order_by("pk"))
         for i in range(len(chairs), needed):
-            chairs.append(Chair.objects.create(name=f"X{i}", kind="recliner", display_order=100 + i))
+            chairs.append(
+                Chair.objects.create(name=f"X{i}", kind="recliner", display_order=100 + i)
+            )
         nurses = clinic["nurses"]
         protos = [Protocol.objects.get(code=c) for c in protocols]
         made = []
@@ -80,12 +93,21 @@ def seed_sessions(clinic, make_patient):
             protocol = protos[k % len(protos)]
             timing = engine.rule_for(dose_rule_specs(protocol), 1).timing
             t = engine.build_timeline(at(day, 8 if k % per_chair == 0 else 13), timing, 15)
-            made.append(InfusionSession.objects.create(
-                patient=make_patient(), protocol=protocol, dose_number=1, chair=chairs[k // per_chair],
-                nurse=nurses[k % len(nurses)], start=t.start, premed_start=t.premed_start,
-                infusion_start=t.infusion_start, infusion_end=t.infusion_end,
-                observation_end=t.observation_end, chair_release_at=t.chair_release_at,
-            ))
+            made.append(
+                InfusionSession.objects.create(
+                    patient=make_patient(),
+                    protocol=protocol,
+                    dose_number=1,
+                    chair=chairs[k // per_chair],
+                    nurse=nurses[k % len(nurses)],
+                    start=t.start,
+                    premed_start=t.premed_start,
+                    infusion_start=t.infusion_start,
+                    infusion_end=t.infusion_end,
+                    observation_end=t.observation_end,
+                    chair_release_at=t.chair_release_at,
+                )
+            )
         return made
 
     return make

@@ -13,8 +13,15 @@ pytestmark = pytest.mark.django_db
 def test_ocrevus_day_0_and_day_14_are_booked_together(clinic, clinic_day, make_patient, desk):
     patient = make_patient()
 
-    response = desk.post("/api/series/", {"patient": patient.pk, "protocol": "ocrelizumab_iv",
-                                          "start": at(clinic_day, 8).isoformat()}, format="json")
+    response = desk.post(
+        "/api/series/",
+        {
+            "patient": patient.pk,
+            "protocol": "ocrelizumab_iv",
+            "start": at(clinic_day, 8).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -28,14 +35,23 @@ def test_ocrevus_day_0_and_day_14_are_booked_together(clinic, clinic_day, make_p
     assert InfusionSession.objects.filter(series_id=body["id"]).count() == 2
 
 
-def test_when_the_second_dose_clashes_nothing_is_stored(clinic, clinic_day, make_patient, desk, book):
+def test_when_the_second_dose_clashes_nothing_is_stored(
+    clinic, clinic_day, make_patient, desk, book
+):
     patient = make_patient()
     day14 = clinic_day + dt.timedelta(days=14)
     # The patient is already in a chair on day 14 at that time (another drug).
     assert book(patient, day14, 8, protocol="ocrelizumab_hyaluronidase_sc").status_code == 201
 
-    response = desk.post("/api/series/", {"patient": patient.pk, "protocol": "ocrelizumab_iv",
-                                          "start": at(clinic_day, 8).isoformat()}, format="json")
+    response = desk.post(
+        "/api/series/",
+        {
+            "patient": patient.pk,
+            "protocol": "ocrelizumab_iv",
+            "start": at(clinic_day, 8).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 409, response.json()
     assert response.json()["code"] == "conflict"
@@ -46,8 +62,16 @@ def test_when_the_second_dose_clashes_nothing_is_stored(clinic, clinic_day, make
 
 
 def test_a_wrong_length_is_a_field_error(clinic, clinic_day, make_patient, desk):
-    response = desk.post("/api/series/", {"patient": make_patient().pk, "protocol": "ocrelizumab_iv",
-                                          "start": at(clinic_day, 8).isoformat(), "length": 4}, format="json")
+    response = desk.post(
+        "/api/series/",
+        {
+            "patient": make_patient().pk,
+            "protocol": "ocrelizumab_iv",
+            "start": at(clinic_day, 8).isoformat(),
+            "length": 4,
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "length" in response.json()
@@ -55,16 +79,30 @@ def test_a_wrong_length_is_a_field_error(clinic, clinic_day, make_patient, desk)
 
 
 def test_a_naive_series_start_is_refused(clinic, clinic_day, make_patient, desk):
-    response = desk.post("/api/series/", {"patient": make_patient().pk, "protocol": "ocrelizumab_iv",
-                                          "start": f"{clinic_day}T08:00:00"}, format="json")
+    response = desk.post(
+        "/api/series/",
+        {
+            "patient": make_patient().pk,
+            "protocol": "ocrelizumab_iv",
+            "start": f"{clinic_day}T08:00:00",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "start" in response.json()
 
 
 def test_a_series_outside_hours_is_a_field_error(clinic, clinic_day, make_patient, desk):
-    response = desk.post("/api/series/", {"patient": make_patient().pk, "protocol": "ocrelizumab_iv",
-                                          "start": at(clinic_day, 17).isoformat()}, format="json")
+    response = desk.post(
+        "/api/series/",
+        {
+            "patient": make_patient().pk,
+            "protocol": "ocrelizumab_iv",
+            "start": at(clinic_day, 17).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 400, response.json()
     assert "start" in response.json()

@@ -9,10 +9,19 @@ from tests.conftest import at
 
 pytestmark = pytest.mark.django_db
 
-PHASES = ("start", "premed_start", "infusion_start", "infusion_end", "observation_end", "chair_release_at")
+PHASES = (
+    "start",
+    "premed_start",
+    "infusion_start",
+    "infusion_end",
+    "observation_end",
+    "chair_release_at",
+)
 
 
-def test_front_desk_books_a_dose_and_gets_the_session_back(clinic, clinic_day, make_patient, book, desk):
+def test_front_desk_books_a_dose_and_gets_the_session_back(
+    clinic, clinic_day, make_patient, book, desk
+):
     patient = make_patient()
     chair = clinic["chairs"][0]
 
@@ -50,7 +59,10 @@ def test_engine_picks_chair_and_nurse_when_absent(clinic, clinic_day, make_patie
 
 def test_a_taken_chair_is_a_409_naming_the_chair(clinic, clinic_day, make_patient, book):
     chair = clinic["chairs"][2]
-    assert book(make_patient(), clinic_day, 9, protocol="ocrelizumab_iv", chair=chair.pk).status_code == 201
+    assert (
+        book(make_patient(), clinic_day, 9, protocol="ocrelizumab_iv", chair=chair.pk).status_code
+        == 201
+    )
 
     response = book(make_patient(), clinic_day, 10, protocol="ocrelizumab_iv", chair=chair.pk)
 
@@ -58,21 +70,32 @@ def test_a_taken_chair_is_a_409_naming_the_chair(clinic, clinic_day, make_patien
     body = response.json()
     assert body["code"] == "conflict"
     assert body["detail"]
-    assert any(c["rule"] == "chair" and c["resource"] == f"chair:{chair.pk}" for c in body["conflicts"])
+    assert any(
+        c["rule"] == "chair" and c["resource"] == f"chair:{chair.pk}" for c in body["conflicts"]
+    )
     assert InfusionSession.objects.count() == 1
 
 
-def test_a_patient_already_in_a_chair_is_a_409_naming_the_patient(clinic, clinic_day, make_patient, book):
+def test_a_patient_already_in_a_chair_is_a_409_naming_the_patient(
+    clinic, clinic_day, make_patient, book
+):
     patient = make_patient()
     assert book(patient, clinic_day, 9, protocol="ocrelizumab_iv").status_code == 201
 
     # Another protocol for the same patient, overlapping in time, on another chair.
-    response = book(patient, clinic_day, 10, protocol="ocrelizumab_hyaluronidase_sc",
-                    chair=clinic["chairs"][5].pk)
+    response = book(
+        patient,
+        clinic_day,
+        10,
+        protocol="ocrelizumab_hyaluronidase_sc",
+        chair=clinic["chairs"][5].pk,
+    )
 
     assert response.status_code == 409, response.json()
-    assert any(c["rule"] == "patient" and c["resource"] == f"patient:{patient.pk}"
-               for c in response.json()["conflicts"])
+    assert any(
+        c["rule"] == "patient" and c["resource"] == f"patient:{patient.pk}"
+        for c in response.json()["conflicts"]
+    )
 
 
 def test_unknown_protocol_is_a_field_error(clinic, clinic_day, make_patient, book):
@@ -83,8 +106,16 @@ def test_unknown_protocol_is_a_field_error(clinic, clinic_day, make_patient, boo
 
 
 def test_unknown_patient_is_a_field_error(clinic, clinic_day, desk):
-    response = desk.post("/api/sessions/", {"patient": 999999, "protocol": "natalizumab", "dose_number": 1,
-                                            "start": at(clinic_day, 9).isoformat()}, format="json")
+    response = desk.post(
+        "/api/sessions/",
+        {
+            "patient": 999999,
+            "protocol": "natalizumab",
+            "dose_number": 1,
+            "start": at(clinic_day, 9).isoformat(),
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "patient" in response.json()
@@ -108,8 +139,11 @@ def test_a_naive_start_is_refused(clinic, clinic_day, make_patient, desk):
     patient = make_patient()
     naive = dt.datetime.combine(clinic_day, dt.time(9)).isoformat()
 
-    response = desk.post("/api/sessions/", {"patient": patient.pk, "protocol": "natalizumab",
-                                            "dose_number": 1, "start": naive}, format="json")
+    response = desk.post(
+        "/api/sessions/",
+        {"patient": patient.pk, "protocol": "natalizumab", "dose_number": 1, "start": naive},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "offset" in response.json()["start"][0]
@@ -117,7 +151,9 @@ def test_a_naive_start_is_refused(clinic, clinic_day, make_patient, desk):
 
 
 def test_a_start_outside_opening_hours_is_a_field_error(clinic, clinic_day, make_patient, book):
-    response = book(make_patient(), clinic_day, 17, 30, protocol="ocrelizumab_iv")  # ends after 19:00
+    response = book(
+        make_patient(), clinic_day, 17, 30, protocol="ocrelizumab_iv"
+    )  # ends after 19:00
 
     assert response.status_code == 400, response.json()
     assert "start" in response.json()
@@ -137,26 +173,38 @@ def test_a_start_in_the_past_is_a_field_error(clinic, make_patient, book):
     assert "past" in response.json()["start"][0]
 
 
-def test_spacing_too_soon_after_the_previous_dose_is_a_field_error(clinic, clinic_day, make_patient, book):
+def test_spacing_too_soon_after_the_previous_dose_is_a_field_error(
+    clinic, clinic_day, make_patient, book
+):
     patient = make_patient()
     assert book(patient, clinic_day, 9, protocol="natalizumab").status_code == 201
 
     # Dose 2 is due 28 days later; three days later is outside the window.
-    response = book(patient, clinic_day + dt.timedelta(days=3), 9, protocol="natalizumab", dose_number=2)
+    response = book(
+        patient, clinic_day + dt.timedelta(days=3), 9, protocol="natalizumab", dose_number=2
+    )
 
     assert response.status_code == 400, response.json()
     body = response.json()
     assert set(body) & {"start", "override_reason"}
 
 
-def test_an_override_reason_lets_an_out_of_window_dose_through(clinic, clinic_day, make_patient, book):
+def test_an_override_reason_lets_an_out_of_window_dose_through(
+    clinic, clinic_day, make_patient, book
+):
     patient = make_patient()
     assert book(patient, clinic_day, 9, protocol="natalizumab").status_code == 201
     late = clinic_day + dt.timedelta(days=28 + 14)  # two weeks past due, a Monday
 
     without = book(patient, late, 9, protocol="natalizumab", dose_number=2)
-    with_reason = book(patient, late, 9, protocol="natalizumab", dose_number=2,
-                       override_reason="Patient travelling; neurologist agreed")
+    with_reason = book(
+        patient,
+        late,
+        9,
+        protocol="natalizumab",
+        dose_number=2,
+        override_reason="Patient travelling; neurologist agreed",
+    )
 
     assert without.status_code == 400 and "override_reason" in without.json()
     assert with_reason.status_code == 201, with_reason.json()
@@ -174,7 +222,9 @@ def test_a_bed_protocol_refuses_a_recliner(clinic, clinic_day, make_patient, boo
     from scheduling.models import Protocol
 
     Protocol.objects.filter(code="ocrelizumab_iv").update(required_chair_kind="bed")
-    response = book(make_patient(), clinic_day, 9, protocol="ocrelizumab_iv", chair=clinic["chairs"][0].pk)
+    response = book(
+        make_patient(), clinic_day, 9, protocol="ocrelizumab_iv", chair=clinic["chairs"][0].pk
+    )
 
     assert response.status_code == 400
     assert "chair" in response.json()

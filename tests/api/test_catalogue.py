@@ -12,7 +12,11 @@ def test_protocols_come_with_dose_rules_and_lab_requirements(clinic, nurse_api):
     assert "ocrelizumab_iv" in protocols and "natalizumab" in protocols
     ocrevus = protocols["ocrelizumab_iv"]
     first = next(r for r in ocrevus["dose_rules"] if r["from_dose"] == 1)
-    assert (first["premed_lead_minutes"], first["infusion_minutes"], first["observation_minutes"]) == (30, 150, 60)
+    assert (
+        first["premed_lead_minutes"],
+        first["infusion_minutes"],
+        first["observation_minutes"],
+    ) == (30, 150, 60)
     assert first["chair_minutes"] == 240
     assert {r["test"] for r in ocrevus["lab_requirements"]} >= {"hbv_screening", "immunoglobulins"}
     assert protocols["natalizumab"]["required_skill"] == "rems_natalizumab"

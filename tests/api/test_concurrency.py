@@ -46,8 +46,16 @@ def test_twenty_patients_one_chair_one_time(clinic, clinic_day, make_patient, ma
     token = Token.objects.create(user=make_staff("front_desk")).key
     chair = clinic["chairs"][0]
     start = at(clinic_day, 9).isoformat()
-    bodies = [{"patient": make_patient().pk, "protocol": "ocrelizumab_iv", "dose_number": 1,
-               "start": start, "chair": chair.pk} for _ in range(N)]
+    bodies = [
+        {
+            "patient": make_patient().pk,
+            "protocol": "ocrelizumab_iv",
+            "dose_number": 1,
+            "start": start,
+            "chair": chair.pk,
+        }
+        for _ in range(N)
+    ]
 
     answers = _race(bodies, token)
 
@@ -63,15 +71,29 @@ def test_twenty_patients_one_chair_one_time(clinic, clinic_day, make_patient, ma
 def test_one_patient_twenty_chairs_one_time(clinic, clinic_day, make_patient, make_staff):
     token = Token.objects.create(user=make_staff("front_desk")).key
     # Enough chairs and nurses that only the patient can clash.
-    chairs = list(clinic["chairs"][:6]) + [Chair.objects.create(name=f"Z{i}", kind="recliner") for i in range(N)]
+    chairs = list(clinic["chairs"][:6]) + [
+        Chair.objects.create(name=f"Z{i}", kind="recliner") for i in range(N)
+    ]
     for i in range(N):
         nurse = Nurse.objects.create(name=f"Float {i}", max_concurrent_patients=4)
-        NurseShift.objects.create(nurse=nurse, weekday=clinic_day.weekday(), start=at(clinic_day, 7).time(),
-                                  end=at(clinic_day, 19).time())
+        NurseShift.objects.create(
+            nurse=nurse,
+            weekday=clinic_day.weekday(),
+            start=at(clinic_day, 7).time(),
+            end=at(clinic_day, 19).time(),
+        )
     patient = make_patient()
     start = at(clinic_day, 9).isoformat()
-    bodies = [{"patient": patient.pk, "protocol": "ocrelizumab_hyaluronidase_sc", "dose_number": 1,
-               "start": start, "chair": chairs[i].pk} for i in range(N)]
+    bodies = [
+        {
+            "patient": patient.pk,
+            "protocol": "ocrelizumab_hyaluronidase_sc",
+            "dose_number": 1,
+            "start": start,
+            "chair": chairs[i].pk,
+        }
+        for i in range(N)
+    ]
 
     answers = _race(bodies, token)
 
@@ -82,8 +104,10 @@ def test_one_patient_twenty_chairs_one_time(clinic, clinic_day, make_patient, ma
     assert counts[409] + counts[400] == N - 1, counts
     for code, body in answers:
         if code == 409:
-            assert any(c["rule"] == "patient" and c["resource"] == f"patient:{patient.pk}"
-                       for c in body["conflicts"]), body
+            assert any(
+                c["rule"] == "patient" and c["resource"] == f"patient:{patient.pk}"
+                for c in body["conflicts"]
+            ), body
         if code == 400:
             assert "dose_number" in body, body
     assert InfusionSession.objects.filter(patient=patient).count() == 1
@@ -104,8 +128,14 @@ def test_twenty_bookings_straight_through_the_service(clinic, clinic_day, make_p
     def run(patient):
         try:
             barrier.wait(timeout=30)
-            services.book_session(patient=patient, protocol=protocol, dose_number=1,
-                                  start=at(clinic_day, 11), by=user, chair=chair)
+            services.book_session(
+                patient=patient,
+                protocol=protocol,
+                dose_number=1,
+                start=at(clinic_day, 11),
+                by=user,
+                chair=chair,
+            )
             outcomes.append("booked")
         except BookingConflict:
             outcomes.append("conflict")

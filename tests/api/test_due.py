@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 def _given(patient, protocol, chair, days_ago):
     day = timezone.now().astimezone(TZ).date() - dt.timedelta(days=days_ago)
     start = dt.datetime.combine(day, dt.time(9), tzinfo=TZ)
-    return services.record_past_dose(patient=patient, protocol=protocol, dose_number=1, start=start, chair=chair)
+    return services.record_past_dose(
+        patient=patient, protocol=protocol, dose_number=1, start=start, chair=chair
+    )
 
 
 def test_a_patient_due_soon_is_listed_until_booked(clinic, make_patient, desk):
@@ -26,10 +28,18 @@ def test_a_patient_due_soon_is_listed_until_booked(clinic, make_patient, desk):
 
     assert body["count"] == 1
     item = body["results"][0]
-    assert (item["patient"], item["protocol"], item["dose_number"]) == (patient.pk, "natalizumab", 2)
+    assert (item["patient"], item["protocol"], item["dose_number"]) == (
+        patient.pk,
+        "natalizumab",
+        2,
+    )
     due = dt.date.fromisoformat(item["due_date"])
     assert due == timezone.now().astimezone(TZ).date() + dt.timedelta(days=8)
-    assert dt.date.fromisoformat(item["window_start"]) <= due <= dt.date.fromisoformat(item["window_end"])
+    assert (
+        dt.date.fromisoformat(item["window_start"])
+        <= due
+        <= dt.date.fromisoformat(item["window_end"])
+    )
     assert item["overdue_days"] == 0
 
 
@@ -50,11 +60,26 @@ def test_a_booked_patient_drops_off(clinic, make_patient, desk, book):
     patient = make_patient()
     _given(patient, natalizumab, clinic["chairs"][0], days_ago=20)
     item = desk.get("/api/due/").json()["results"][0]
-    slot = desk.get("/api/availability/", {"patient": patient.pk, "protocol": "natalizumab",
-                                           "date_from": item["window_start"], "date_to": item["window_end"],
-                                           "limit": 1}).json()[0]
-    booked = desk.post("/api/sessions/", {"patient": patient.pk, "protocol": "natalizumab", "dose_number": 2,
-                                          "start": slot["start"]}, format="json")
+    slot = desk.get(
+        "/api/availability/",
+        {
+            "patient": patient.pk,
+            "protocol": "natalizumab",
+            "date_from": item["window_start"],
+            "date_to": item["window_end"],
+            "limit": 1,
+        },
+    ).json()[0]
+    booked = desk.post(
+        "/api/sessions/",
+        {
+            "patient": patient.pk,
+            "protocol": "natalizumab",
+            "dose_number": 2,
+            "start": slot["start"],
+        },
+        format="json",
+    )
     assert booked.status_code == 201, booked.json()
 
     assert desk.get("/api/due/").json()["count"] == 0

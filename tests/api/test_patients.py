@@ -6,8 +6,15 @@ from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
-NEW = {"mrn": "A-1001", "first_name": "Maya", "last_name": "Okafor", "date_of_birth": "1984-05-02",
-       "email": "maya@example.org", "mobile": "(617) 555-0143", "preferred_channel": "sms"}
+NEW = {
+    "mrn": "A-1001",
+    "first_name": "Maya",
+    "last_name": "Okafor",
+    "date_of_birth": "1984-05-02",
+    "email": "maya@example.org",
+    "mobile": "(617) 555-0143",
+    "preferred_channel": "sms",
+}
 
 
 def test_front_desk_registers_a_patient_with_an_e164_mobile(clinic, desk):
@@ -30,11 +37,19 @@ def test_a_duplicate_mrn_is_a_field_error_not_a_500(clinic, desk):
     assert Patient.objects.filter(mrn="A-1001").count() == 1
 
 
-@pytest.mark.parametrize("field,value", [
-    ("mobile", "12"), ("mobile", "not a phone"), ("email", "nope"), ("date_of_birth", "1984-13-40"),
-    ("date_of_birth", "2999-01-01"), ("preferred_channel", "fax"), ("time_zone", "Mars/Olympus"),
-    ("preferred_hour", 24),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("mobile", "12"),
+        ("mobile", "not a phone"),
+        ("email", "nope"),
+        ("date_of_birth", "1984-13-40"),
+        ("date_of_birth", "2999-01-01"),
+        ("preferred_channel", "fax"),
+        ("time_zone", "Mars/Olympus"),
+        ("preferred_hour", 24),
+    ],
+)
 def test_invalid_fields_are_named(field, value, clinic, desk):
     response = desk.post("/api/patients/", {**NEW, field: value}, format="json")
 

@@ -7,8 +7,15 @@ from tests.conftest import at
 
 pytestmark = pytest.mark.django_db
 
-READS = ["/api/protocols/", "/api/chairs/", "/api/nurses/", "/api/patients/", "/api/sessions/",
-         "/api/roster/", "/api/due/"]
+READS = [
+    "/api/protocols/",
+    "/api/chairs/",
+    "/api/nurses/",
+    "/api/patients/",
+    "/api/sessions/",
+    "/api/roster/",
+    "/api/due/",
+]
 
 
 @pytest.fixture
@@ -57,11 +64,17 @@ def test_session_login_works_too(clinic, make_staff, client):
     assert client.get("/api/roster/").status_code == 200
 
 
-@pytest.mark.parametrize("role,allowed", [("front_desk", True), ("manager", True), ("nurse", False),
-                                          ("no_role", False), (None, False)])
+@pytest.mark.parametrize(
+    "role,allowed",
+    [("front_desk", True), ("manager", True), ("nurse", False), ("no_role", False), (None, False)],
+)
 def test_who_books(role, allowed, clinic, clinic_day, make_patient, client_as):
-    body = {"patient": make_patient().pk, "protocol": "natalizumab", "dose_number": 1,
-            "start": at(clinic_day, 9).isoformat()}
+    body = {
+        "patient": make_patient().pk,
+        "protocol": "natalizumab",
+        "dose_number": 1,
+        "start": at(clinic_day, 9).isoformat(),
+    }
 
     response = client_as(role).post("/api/sessions/", body, format="json")
 
@@ -70,13 +83,27 @@ def test_who_books(role, allowed, clinic, clinic_day, make_patient, client_as):
     assert InfusionSession.objects.exists() == allowed
 
 
-@pytest.mark.parametrize("role,allowed", [("front_desk", True), ("manager", True), ("nurse", False)])
-def test_who_books_series_and_creates_patients(role, allowed, clinic, clinic_day, make_patient, client_as):
+@pytest.mark.parametrize(
+    "role,allowed", [("front_desk", True), ("manager", True), ("nurse", False)]
+)
+def test_who_books_series_and_creates_patients(
+    role, allowed, clinic, clinic_day, make_patient, client_as
+):
     client = client_as(role)
-    series = client.post("/api/series/", {"patient": make_patient().pk, "protocol": "ocrelizumab_iv",
-                                          "start": at(clinic_day, 8).isoformat()}, format="json")
-    patient = client.post("/api/patients/", {"mrn": f"P-{role}", "first_name": "A", "last_name": "B",
-                                             "date_of_birth": "1990-01-01"}, format="json")
+    series = client.post(
+        "/api/series/",
+        {
+            "patient": make_patient().pk,
+            "protocol": "ocrelizumab_iv",
+            "start": at(clinic_day, 8).isoformat(),
+        },
+        format="json",
+    )
+    patient = client.post(
+        "/api/patients/",
+        {"mrn": f"P-{role}", "first_name": "A", "last_name": "B", "date_of_birth": "1990-01-01"},
+        format="json",
+    )
 
     assert series.status_code == (201 if allowed else 403)
     assert patient.status_code == (201 if allowed else 403)
@@ -98,7 +125,10 @@ ACTIONS = {
 @pytest.mark.parametrize("role", ["front_desk", "nurse", "manager", "no_role"])
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_action_matrix(action, role, session, client_as, clinic_day):
-    body = {"cancel": {"reason": "test"}, "reschedule": {"start": at(clinic_day, 10).isoformat()}}.get(action, {})
+    body = {
+        "cancel": {"reason": "test"},
+        "reschedule": {"start": at(clinic_day, 10).isoformat()},
+    }.get(action, {})
 
     response = client_as(role).post(f"/api/sessions/{session['id']}/{action}/", body, format="json")
 
@@ -111,7 +141,9 @@ def test_action_matrix(action, role, session, client_as, clinic_day):
 
 
 def test_a_nurse_cannot_cancel(session, nurse_api):
-    response = nurse_api.post(f"/api/sessions/{session['id']}/cancel/", {"reason": "no"}, format="json")
+    response = nurse_api.post(
+        f"/api/sessions/{session['id']}/cancel/", {"reason": "no"}, format="json"
+    )
 
     assert response.status_code == 403
     assert InfusionSession.objects.get(pk=session["id"]).status == "booked"

@@ -14,13 +14,22 @@ pytestmark = pytest.mark.django_db
 # (url builder, bound); the bound is what 5 sessions need, and 50 must fit in it too.
 ENDPOINTS = {
     "sessions_by_date": (lambda ctx: f"/api/sessions/?date={ctx['day']}", 6),
-    "sessions_by_range": (lambda ctx: f"/api/sessions/?date_from={ctx['day']}&date_to={ctx['day']}", 6),
+    "sessions_by_range": (
+        lambda ctx: f"/api/sessions/?date_from={ctx['day']}&date_to={ctx['day']}",
+        6,
+    ),
     "roster_floor": (lambda ctx: f"/api/roster/?date={ctx['day']}", 14),
     "roster_nurse": (lambda ctx: f"/api/roster/?date={ctx['day']}&nurse={ctx['nurse']}", 14),
     "due": (lambda ctx: "/api/due/", 8),
-    "availability": (lambda ctx: (f"/api/availability/?patient={ctx['patient']}&protocol=natalizumab"
-                                  f"&date_from={ctx['day']}&date_to={ctx['day']}&limit=5"), 24),
+    "availability": (
+        lambda ctx: (
+            f"/api/availability/?patient={ctx['patient']}&protocol=natalizumab"
+            f"&date_from={ctx['day']}&date_to={ctx['day']}&limit=5"
+        ),
+        24,
+    ),
 }
+
 
 def _cases():
     for name in sorted(ENDPOINTS):
@@ -29,8 +38,9 @@ def _cases():
 
 
 @pytest.mark.parametrize("name,n", list(_cases()))
-def test_query_count_does_not_grow_with_sessions(name, n, clinic, clinic_day, seed_sessions, make_patient,
-                                                 desk, django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_sessions(
+    name, n, clinic, clinic_day, seed_sessions, make_patient, desk, django_assert_max_num_queries
+):
     sessions = seed_sessions(n, clinic_day)
     for s in sessions:  # everyone on the due list's radar
         PatientProtocol.objects.get_or_create(patient=s.patient, protocol=s.protocol, active=True)

@@ -15,10 +15,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def day_with_two(clinic, clinic_day, make_patient, book):
     ocrevus_patient, tysabri_patient = make_patient(), make_patient()
-    LabResult.objects.create(patient=ocrevus_patient, lab_test=LabTest.objects.get(code="hbv_screening"),
-                             collected_on=clinic_day - dt.timedelta(days=20),
-                             resulted_on=clinic_day - dt.timedelta(days=19))
-    o = book(ocrevus_patient, clinic_day, 8, protocol="ocrelizumab_iv", nurse=clinic["nurses"][0].pk).json()
+    LabResult.objects.create(
+        patient=ocrevus_patient,
+        lab_test=LabTest.objects.get(code="hbv_screening"),
+        collected_on=clinic_day - dt.timedelta(days=20),
+        resulted_on=clinic_day - dt.timedelta(days=19),
+    )
+    o = book(
+        ocrevus_patient, clinic_day, 8, protocol="ocrelizumab_iv", nurse=clinic["nurses"][0].pk
+    ).json()
     t = book(tysabri_patient, clinic_day, 10, protocol="natalizumab").json()
     return o, t
 
@@ -47,7 +52,8 @@ def test_the_floor_roster_shows_phases_premeds_labs_and_rems(day_with_two, clini
 def test_rems_status_follows_the_authorization_and_the_check(day_with_two, clinic_day, nurse_api):
     _, tysabri = day_with_two
     PatientProtocol.objects.filter(patient_id=tysabri["patient"]).update(
-        rems_authorized_until=clinic_day + dt.timedelta(days=30))
+        rems_authorized_until=clinic_day + dt.timedelta(days=30)
+    )
 
     authorized = nurse_api.get(f"/api/roster/?date={clinic_day}").json()["results"][1]["rems"]
     nurse_api.post(f"/api/sessions/{tysabri['id']}/rems-check/")
@@ -83,7 +89,10 @@ def test_the_checklist_of_a_session(day_with_two, clinic_day, desk):
 
 def test_the_checklist_defaults_to_the_next_session(day_with_two, desk):
     ocrevus, _ = day_with_two
-    assert desk.get(f"/api/patients/{ocrevus['patient']}/checklist/").json()["session"] == ocrevus["id"]
+    assert (
+        desk.get(f"/api/patients/{ocrevus['patient']}/checklist/").json()["session"]
+        == ocrevus["id"]
+    )
 
 
 def test_the_checklist_of_another_patients_session_is_a_400(day_with_two, desk):

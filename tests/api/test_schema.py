@@ -11,11 +11,23 @@ def test_schema_validates_without_warnings(tmp_path):
     # --fail-on-warn raises on any warning or error; --validate checks it against OpenAPI 3.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
-    for path in ["/api/protocols/", "/api/patients/", "/api/patients/{patient_id}/",
-                 "/api/patients/{patient_id}/checklist/", "/api/chairs/", "/api/nurses/",
-                 "/api/availability/", "/api/sessions/", "/api/sessions/{session_id}/",
-                 "/api/sessions/{session_id}/reschedule/", "/api/sessions/{session_id}/cancel/",
-                 "/api/sessions/{session_id}/check-in/", "/api/series/", "/api/roster/", "/api/due/"]:
+    for path in [
+        "/api/protocols/",
+        "/api/patients/",
+        "/api/patients/{patient_id}/",
+        "/api/patients/{patient_id}/checklist/",
+        "/api/chairs/",
+        "/api/nurses/",
+        "/api/availability/",
+        "/api/sessions/",
+        "/api/sessions/{session_id}/",
+        "/api/sessions/{session_id}/reschedule/",
+        "/api/sessions/{session_id}/cancel/",
+        "/api/sessions/{session_id}/check-in/",
+        "/api/series/",
+        "/api/roster/",
+        "/api/due/",
+    ]:
         assert f"{path}:" in text, path
 
 

@@ -25,8 +25,11 @@ def test_reschedule_moves_the_session_and_asks_for_confirmation_again(booked, cl
     session = booked()
     InfusionSession.objects.filter(pk=session["id"]).update(status="confirmed")
 
-    response = desk.post(f"/api/sessions/{session['id']}/reschedule/",
-                         {"start": at(clinic_day, 11).isoformat()}, format="json")
+    response = desk.post(
+        f"/api/sessions/{session['id']}/reschedule/",
+        {"start": at(clinic_day, 11).isoformat()},
+        format="json",
+    )
 
     assert response.status_code == 200, response.json()
     assert dt.datetime.fromisoformat(response.json()["start"]) == at(clinic_day, 11)
@@ -38,8 +41,11 @@ def test_reschedule_onto_a_taken_chair_is_a_409(booked, clinic, clinic_day, desk
     booked(chair=chair, hour=13)
     session = booked(chair=clinic["chairs"][1], hour=8)
 
-    response = desk.post(f"/api/sessions/{session['id']}/reschedule/",
-                         {"start": at(clinic_day, 14).isoformat(), "chair": chair.pk}, format="json")
+    response = desk.post(
+        f"/api/sessions/{session['id']}/reschedule/",
+        {"start": at(clinic_day, 14).isoformat(), "chair": chair.pk},
+        format="json",
+    )
 
     assert response.status_code == 409
     assert any(c["resource"] == f"chair:{chair.pk}" for c in response.json()["conflicts"])
@@ -49,8 +55,11 @@ def test_reschedule_onto_a_taken_chair_is_a_409(booked, clinic, clinic_day, desk
 def test_reschedule_needs_an_aware_start(booked, clinic_day, desk):
     session = booked()
 
-    response = desk.post(f"/api/sessions/{session['id']}/reschedule/",
-                         {"start": f"{clinic_day}T11:00:00"}, format="json")
+    response = desk.post(
+        f"/api/sessions/{session['id']}/reschedule/",
+        {"start": f"{clinic_day}T11:00:00"},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "start" in response.json()
@@ -70,20 +79,31 @@ def test_cancel_frees_the_chair(booked, clinic, clinic_day, make_patient, desk, 
     chair = clinic["chairs"][0]
     session = booked(chair=chair)
 
-    response = desk.post(f"/api/sessions/{session['id']}/cancel/", {"reason": "Patient has a cold"},
-                         format="json")
+    response = desk.post(
+        f"/api/sessions/{session['id']}/cancel/", {"reason": "Patient has a cold"}, format="json"
+    )
 
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "cancelled"
     assert response.json()["cancel_reason"] == "Patient has a cold"
-    assert book(make_patient(), clinic_day, 9, protocol="ocrelizumab_iv", chair=chair.pk).status_code == 201
+    assert (
+        book(make_patient(), clinic_day, 9, protocol="ocrelizumab_iv", chair=chair.pk).status_code
+        == 201
+    )
 
 
 def test_a_cancelled_session_cannot_be_cancelled_again(booked, desk):
     session = booked()
-    assert desk.post(f"/api/sessions/{session['id']}/cancel/", {"reason": "x"}, format="json").status_code == 200
+    assert (
+        desk.post(
+            f"/api/sessions/{session['id']}/cancel/", {"reason": "x"}, format="json"
+        ).status_code
+        == 200
+    )
 
-    response = desk.post(f"/api/sessions/{session['id']}/cancel/", {"reason": "again"}, format="json")
+    response = desk.post(
+        f"/api/sessions/{session['id']}/cancel/", {"reason": "again"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "status" in response.json()
@@ -135,9 +155,13 @@ def test_no_show_only_after_the_start_time(booked, nurse_api):
     past = dt.timedelta(days=30)
     s = InfusionSession.objects.get(pk=session["id"])
     InfusionSession.objects.filter(pk=s.pk).update(
-        start=s.start - past, premed_start=s.premed_start - past, infusion_start=s.infusion_start - past,
-        infusion_end=s.infusion_end - past, observation_end=s.observation_end - past,
-        chair_release_at=s.chair_release_at - past)
+        start=s.start - past,
+        premed_start=s.premed_start - past,
+        infusion_start=s.infusion_start - past,
+        infusion_end=s.infusion_end - past,
+        observation_end=s.observation_end - past,
+        chair_release_at=s.chair_release_at - past,
+    )
     late = nurse_api.post(url)
     assert late.status_code == 200, late.json()
     assert late.json()["status"] == "no_show"
@@ -145,7 +169,9 @@ def test_no_show_only_after_the_start_time(booked, nurse_api):
 
 def test_unknown_session_is_a_404(clinic, desk, nurse_api):
     assert desk.get("/api/sessions/999999/").status_code == 404
-    assert desk.post("/api/sessions/999999/cancel/", {"reason": "x"}, format="json").status_code == 404
+    assert (
+        desk.post("/api/sessions/999999/cancel/", {"reason": "x"}, format="json").status_code == 404
+    )
     assert nurse_api.post("/api/sessions/999999/check-in/").status_code == 404
 
 
@@ -158,11 +184,22 @@ def test_session_detail_and_list_filters(booked, clinic, clinic_day, desk):
     by_day = desk.get(f"/api/sessions/?date={clinic_day}").json()
     assert {s["id"] for s in by_day["results"]} == {a["id"], b["id"]}
     assert "next" in by_day
-    assert [s["id"] for s in desk.get(f"/api/sessions/?chair={clinic['chairs'][0].pk}").json()["results"]] == [a["id"]]
-    assert [s["id"] for s in desk.get(f"/api/sessions/?patient={b['patient']}").json()["results"]] == [b["id"]]
-    assert [s["id"] for s in desk.get("/api/sessions/?status=cancelled").json()["results"]] == [b["id"]]
-    assert [s["id"] for s in desk.get(f"/api/sessions/?nurse={b['nurse']}&status=booked,cancelled").json()
-            ["results"]] == [b["id"]]
+    assert [
+        s["id"]
+        for s in desk.get(f"/api/sessions/?chair={clinic['chairs'][0].pk}").json()["results"]
+    ] == [a["id"]]
+    assert [
+        s["id"] for s in desk.get(f"/api/sessions/?patient={b['patient']}").json()["results"]
+    ] == [b["id"]]
+    assert [s["id"] for s in desk.get("/api/sessions/?status=cancelled").json()["results"]] == [
+        b["id"]
+    ]
+    assert [
+        s["id"]
+        for s in desk.get(f"/api/sessions/?nurse={b['nurse']}&status=booked,cancelled").json()[
+            "results"
+        ]
+    ] == [b["id"]]
     next_day = clinic_day + dt.timedelta(days=1)
     assert desk.get(f"/api/sessions/?date_from={next_day}&date_to={next_day}").json()["count"] == 0
 

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _book(clinic, patient, start, code="ocrelizumab_iv", dose=1, **kw):
-    return services.book_session(patient=patient, protocol=clinic["protocols"][code],
-                                 dose_number=dose, start=start, **kw)
+    return services.book_session(
+        patient=patient, protocol=clinic["protocols"][code], dose_number=dose, start=start, **kw
+    )
 
 
 def test_naive_datetime_is_rejected(clinic, clinic_day, make_patient):
@@ -58,8 +59,9 @@ def test_mitoxantrone_stops_at_the_lifetime_cap(clinic, clinic_day, make_patient
     from patients.models import PatientProtocol
 
     patient = make_patient()
-    PatientProtocol.objects.create(patient=patient, protocol=clinic["protocols"]["mitoxantrone"],
-                                   doses_before_center=11)
+    PatientProtocol.objects.create(
+        patient=patient, protocol=clinic["protocols"]["mitoxantrone"], doses_before_center=11
+    )
     with pytest.raises(SchedulingError, match="lifetime"):
         _book(clinic, patient, at(clinic_day, 9), code="mitoxantrone", dose=12)
 
@@ -80,8 +82,14 @@ def test_outside_window_needs_and_stores_an_override_reason(clinic, clinic_day, 
     with pytest.raises(SpacingViolation) as err:
         _book(clinic, patient, at(late, 9), code="natalizumab", dose=2)
     assert err.value.field == "override_reason"
-    session = _book(clinic, patient, at(late, 9), code="natalizumab", dose=2,
-                    override_reason="Patient travelling")
+    session = _book(
+        clinic,
+        patient,
+        at(late, 9),
+        code="natalizumab",
+        dose=2,
+        override_reason="Patient travelling",
+    )
     assert session.override_reason == "Patient travelling"
     assert session.audit_events.get(action="booked").reason == "Patient travelling"
 

@@ -52,8 +52,15 @@ def test_twenty_patients_same_chair_same_time(clinic, clinic_day, make_patient):
     chair = clinic["chairs"][0]
     ocrevus = clinic["protocols"]["ocrelizumab_iv"]
 
-    outcomes = _race(lambda i: services.book_session(
-        patient=patients[i], protocol=ocrevus, dose_number=1, start=at(clinic_day, 9), chair=chair))
+    outcomes = _race(
+        lambda i: services.book_session(
+            patient=patients[i],
+            protocol=ocrevus,
+            dose_number=1,
+            start=at(clinic_day, 9),
+            chair=chair,
+        )
+    )
 
     assert sorted(outcomes) == ["conflict"] * (N - 1) + ["ok"]
     assert InfusionSession.objects.filter(chair=chair).count() == 1
@@ -65,12 +72,19 @@ def test_one_patient_twenty_chairs_same_time(clinic, clinic_day, make_patient):
     chairs = clinic["chairs"]
 
     def book(i):
-        services.book_session(patient=patient, protocol=tysabri, dose_number=1,
-                              start=at(clinic_day, 9), chair=chairs[i % len(chairs)])
+        services.book_session(
+            patient=patient,
+            protocol=tysabri,
+            dose_number=1,
+            start=at(clinic_day, 9),
+            chair=chairs[i % len(chairs)],
+        )
 
     outcomes = _race(book)
     assert outcomes.count("ok") == 1
-    assert all(o == "ok" or o == "conflict" or o.startswith("refused: ") for o in outcomes), outcomes
+    assert all(o == "ok" or o == "conflict" or o.startswith("refused: ") for o in outcomes), (
+        outcomes
+    )
     assert InfusionSession.objects.filter(patient=patient).count() == 1
 
 
@@ -82,8 +96,12 @@ def test_one_patient_dose_one_twenty_times_on_different_days(clinic, clinic_day,
     tysabri = clinic["protocols"]["natalizumab"]
 
     def book(i):
-        services.book_session(patient=patient, protocol=tysabri, dose_number=1,
-                              start=at(clinic_day + dt.timedelta(days=i % 5), 8 + i // 5))
+        services.book_session(
+            patient=patient,
+            protocol=tysabri,
+            dose_number=1,
+            start=at(clinic_day + dt.timedelta(days=i % 5), 8 + i // 5),
+        )
 
     outcomes = _race(book)
     assert outcomes.count("ok") == 1, outcomes

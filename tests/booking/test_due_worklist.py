@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def _past(clinic, patient, code, dose, days_ago, hour=9):
     start = at(timezone.now().astimezone(TZ).date() - dt.timedelta(days=days_ago), hour)
-    return services.record_past_dose(patient=patient, protocol=clinic["protocols"][code], dose_number=dose,
-                                     start=start, chair=clinic["chairs"][0])
+    return services.record_past_dose(
+        patient=patient,
+        protocol=clinic["protocols"][code],
+        dose_number=dose,
+        start=start,
+        chair=clinic["chairs"][0],
+    )
 
 
 def _today():
@@ -57,8 +62,13 @@ def test_booked_patients_are_not_on_the_list(clinic, clinic_day, make_patient):
     patient = make_patient()
     _past(clinic, patient, "natalizumab", 1, 25)
     assert any(i.patient == patient for i in selectors.due_worklist())
-    services.book_session(patient=patient, protocol=clinic["protocols"]["natalizumab"], dose_number=2,
-                          start=at(clinic_day, 9), override_reason="test")
+    services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["natalizumab"],
+        dose_number=2,
+        start=at(clinic_day, 9),
+        override_reason="test",
+    )
     assert not any(i.patient == patient for i in selectors.due_worklist())
 
 
@@ -66,7 +76,10 @@ def test_mitoxantrone_is_never_due_past_the_cap(clinic, make_patient):
     patient = make_patient()
     for dose in range(1, 12):
         _past(clinic, patient, "mitoxantrone", dose, 100 * (12 - dose) + 1, hour=8 + dose % 5)
-    assert selectors.next_due_for(patient=patient, protocol=clinic["protocols"]["mitoxantrone"]) is None
+    assert (
+        selectors.next_due_for(patient=patient, protocol=clinic["protocols"]["mitoxantrone"])
+        is None
+    )
     assert not any(i.patient == patient for i in selectors.due_worklist(horizon_days=3650))
 
 
@@ -74,10 +87,13 @@ def test_relapse_steroid_courses_are_on_demand(clinic, clinic_day, make_patient)
     """A 3-day course leaves no 'dose 4 due tomorrow'; the next relapse books a new course."""
     patient = make_patient()
     steroid = clinic["protocols"]["methylprednisolone_relapse"]
-    first = services.book_series(patient=patient, protocol=steroid, start=at(clinic_day, 8), length=3)
+    first = services.book_series(
+        patient=patient, protocol=steroid, start=at(clinic_day, 8), length=3
+    )
     assert [s.dose_number for s in first.sessions.order_by("dose_number")] == [1, 2, 3]
     assert selectors.next_due_for(patient=patient, protocol=steroid) is None
     assert not any(i.patient == patient for i in selectors.due_worklist(horizon_days=365))
-    again = services.book_series(patient=patient, protocol=steroid,
-                                 start=at(clinic_day + dt.timedelta(days=7), 8), length=5)
+    again = services.book_series(
+        patient=patient, protocol=steroid, start=at(clinic_day + dt.timedelta(days=7), 8), length=5
+    )
     assert [s.dose_number for s in again.sessions.order_by("dose_number")] == [1, 2, 3, 4, 5]

@@ -15,16 +15,22 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def booked(clinic, clinic_day, make_patient, make_staff):
     coordinator = make_staff("front_desk")
-    session = services.book_session(patient=make_patient(), protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                    dose_number=1, start=at(clinic_day, 9), chair=clinic["chairs"][0],
-                                    by=coordinator)
+    session = services.book_session(
+        patient=make_patient(),
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+        chair=clinic["chairs"][0],
+        by=coordinator,
+    )
     return session, coordinator
 
 
 def test_reschedule_moves_the_session_and_audits_before_and_after(booked, clinic_day):
     session, coordinator = booked
-    moved = services.reschedule(session=session, start=at(clinic_day + dt.timedelta(days=1), 11),
-                                by=coordinator)
+    moved = services.reschedule(
+        session=session, start=at(clinic_day + dt.timedelta(days=1), 11), by=coordinator
+    )
     assert moved.start == at(clinic_day + dt.timedelta(days=1), 11)
     event = AuditEvent.objects.get(session=session, action="rescheduled")
     assert event.actor == coordinator
@@ -39,8 +45,13 @@ def test_reschedule_moves_the_session_and_audits_before_and_after(booked, clinic
 
 def test_reschedule_into_a_clash_changes_nothing(booked, clinic, clinic_day, make_patient):
     session, _ = booked
-    other = services.book_session(patient=make_patient(), protocol=clinic["protocols"]["natalizumab"],
-                                  dose_number=1, start=at(clinic_day, 14), chair=clinic["chairs"][1])
+    other = services.book_session(
+        patient=make_patient(),
+        protocol=clinic["protocols"]["natalizumab"],
+        dose_number=1,
+        start=at(clinic_day, 14),
+        chair=clinic["chairs"][1],
+    )
     with pytest.raises(services.BookingConflict):
         services.reschedule(session=session, start=at(clinic_day, 13), chair=clinic["chairs"][1])
     session.refresh_from_db()
@@ -66,13 +77,24 @@ def test_cancel_frees_the_chair_and_sends_one_notice(booked, clinic, make_patien
     services.cancel(session=session, reason="Patient has a fever", by=coordinator)
     session.refresh_from_db()
     assert session.status == "cancelled"
-    assert not Reminder.objects.filter(session=session, status="pending").exclude(kind="cancellation").exists()
+    assert (
+        not Reminder.objects.filter(session=session, status="pending")
+        .exclude(kind="cancellation")
+        .exists()
+    )
     notices = Reminder.objects.filter(session=session, kind="cancellation")
     assert notices.count() == len({n.channel for n in notices}) >= 1
-    replacement = services.book_session(patient=make_patient(), protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                        dose_number=1, start=at(clinic_day, 9), chair=clinic["chairs"][0])
+    replacement = services.book_session(
+        patient=make_patient(),
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+        chair=clinic["chairs"][0],
+    )
     assert replacement.chair_id == session.chair_id
-    assert AuditEvent.objects.get(session=session, action="cancelled").reason == "Patient has a fever"
+    assert (
+        AuditEvent.objects.get(session=session, action="cancelled").reason == "Patient has a fever"
+    )
 
 
 def test_day_of_infusion_states_in_order(booked, make_staff):
@@ -85,7 +107,9 @@ def test_day_of_infusion_states_in_order(booked, make_staff):
     done = services.complete(session=session, by=nurse)
     assert done.status == "completed"
     assert done.checked_in_at <= done.started_at <= done.completed_at
-    actions = list(AuditEvent.objects.filter(session=session).order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(session=session).order_by("pk").values_list("action", flat=True)
+    )
     assert actions == ["booked", "checked_in", "started", "completed"]
     with pytest.raises(InvalidTransition):
         services.cancel(session=session, reason="too late")
@@ -93,8 +117,12 @@ def test_day_of_infusion_states_in_order(booked, make_staff):
 
 def test_rems_drug_needs_the_check_before_starting(clinic, clinic_day, make_patient, make_staff):
     nurse = make_staff("nurse")
-    session = services.book_session(patient=make_patient(), protocol=clinic["protocols"]["natalizumab"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=make_patient(),
+        protocol=clinic["protocols"]["natalizumab"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     services.check_in(session=session, by=nurse)
     with pytest.raises(InvalidTransition, match="TOUCH|REMS"):
         services.start_infusion(session=session, by=nurse)

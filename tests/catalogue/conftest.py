@@ -15,9 +15,7 @@ def rules(catalogue):
     from scheduling.models import DoseRule
 
     def get(code):
-        return {
-            (r.from_dose, r.option): r for r in DoseRule.objects.filter(protocol__code=code)
-        }
+        return {(r.from_dose, r.option): r for r in DoseRule.objects.filter(protocol__code=code)}
 
     return get
 

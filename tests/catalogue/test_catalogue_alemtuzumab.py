@@ -18,7 +18,13 @@ def test_rems_skill_and_bed(catalogue):
 
 def test_every_course_day_is_240_minutes_with_120_minutes_observation(rules):
     r = rules("alemtuzumab")
-    assert sorted(r) == [(1, "standard"), (2, "standard"), (4, "standard"), (6, "standard"), (7, "standard")]
+    assert sorted(r) == [
+        (1, "standard"),
+        (2, "standard"),
+        (4, "standard"),
+        (6, "standard"),
+        (7, "standard"),
+    ]
     for rule in r.values():
         assert (rule.infusion_minutes, rule.observation_minutes) == (240, 120)
         assert rule.dose_amount == Decimal("12")
@@ -30,14 +36,21 @@ def test_course_1_is_five_consecutive_days(rules):
     assert (r[(2, "standard")].to_dose, r[(4, "standard")].to_dose) == (3, 5)
     for start in (2, 4):
         rule = r[(start, "standard")]
-        assert (rule.interval_days, rule.interval_anchor, rule.joins_series) == (1, "previous", True)
+        assert (rule.interval_days, rule.interval_anchor, rule.joins_series) == (
+            1,
+            "previous",
+            True,
+        )
 
 
 def test_course_2_is_three_days_a_year_after_course_1_started(rules):
     r = rules("alemtuzumab")
     day1, rest = r[(6, "standard")], r[(7, "standard")]
     assert (day1.to_dose, day1.interval_days, day1.interval_anchor, day1.joins_series) == (
-        6, 365, "series_start", False
+        6,
+        365,
+        "series_start",
+        False,
     )
     assert (rest.to_dose, rest.interval_days, rest.joins_series) == (8, 1, True)
 

@@ -20,5 +20,15 @@ def test_three_day_course_with_optional_days_4_and_5(rules):
         assert rule.dose_amount == Decimal("1000")
     assert r[(1, "standard")].to_dose == 1 and not r[(1, "standard")].joins_series
     days_2_3, days_4_5 = r[(2, "standard")], r[(4, "standard")]
-    assert (days_2_3.to_dose, days_2_3.interval_days, days_2_3.joins_series, days_2_3.optional) == (3, 1, True, False)
-    assert (days_4_5.to_dose, days_4_5.interval_days, days_4_5.joins_series, days_4_5.optional) == (5, 1, True, True)
+    assert (days_2_3.to_dose, days_2_3.interval_days, days_2_3.joins_series, days_2_3.optional) == (
+        3,
+        1,
+        True,
+        False,
+    )
+    assert (days_4_5.to_dose, days_4_5.interval_days, days_4_5.joins_series, days_4_5.optional) == (
+        5,
+        1,
+        True,
+        True,
+    )

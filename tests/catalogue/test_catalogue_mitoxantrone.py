@@ -19,7 +19,11 @@ def test_15_minutes_every_91_days_no_premed_no_observation(rules):
     r = rules("mitoxantrone")
     assert set(r) == {(1, "standard"), (2, "standard")}
     for rule in r.values():
-        assert (rule.premed_lead_minutes, rule.infusion_minutes, rule.observation_minutes) == (0, 15, 0)
+        assert (rule.premed_lead_minutes, rule.infusion_minutes, rule.observation_minutes) == (
+            0,
+            15,
+            0,
+        )
         assert rule.dose_amount == Decimal("12")
     later = r[(2, "standard")]
     assert (later.to_dose, later.interval_days, later.interval_anchor) == (None, 91, "previous")

@@ -11,7 +11,11 @@ def test_rems_and_skill(catalogue):
     assert p.needs_rems and "TOUCH" in p.rems_program
     assert "Authorized" in p.rems_checks and "Checklist" in p.rems_checks
     assert p.required_skill == "rems_natalizumab"
-    assert (p.billing_code, p.billing_unit_amount, p.admin_cpt_codes) == ("J2323", Decimal("1"), ["96365"])
+    assert (p.billing_code, p.billing_unit_amount, p.admin_cpt_codes) == (
+        "J2323",
+        Decimal("1"),
+        ["96365"],
+    )
     assert p.premed_causes_drowsiness is False
 
 

@@ -20,8 +20,16 @@ def test_first_injection_then_every_168_days(rules):
     r = rules("ocrelizumab_hyaluronidase_sc")
     assert set(r) == {(1, "standard"), (2, "standard")}
     first, later = r[(1, "standard")], r[(2, "standard")]
-    assert (first.premed_lead_minutes, first.infusion_minutes, first.observation_minutes) == (30, 10, 60)
-    assert (later.premed_lead_minutes, later.infusion_minutes, later.observation_minutes) == (30, 10, 15)
+    assert (first.premed_lead_minutes, first.infusion_minutes, first.observation_minutes) == (
+        30,
+        10,
+        60,
+    )
+    assert (later.premed_lead_minutes, later.infusion_minutes, later.observation_minutes) == (
+        30,
+        10,
+        15,
+    )
     assert later.to_dose is None
     assert (later.interval_days, later.interval_anchor) == (168, "previous")
     assert later.min_interval_days is None  # the reference gives none for Zunovo

@@ -27,9 +27,21 @@ def test_dose_timings(rules):
 def test_spacing(rules):
     r = rules("ublituximab")
     second, third, later = r[(2, "standard")], r[(3, "standard")], r[(4, "standard")]
-    assert (second.interval_days, second.interval_anchor, second.joins_series) == (14, "previous", True)
-    assert (third.interval_days, third.interval_anchor, third.min_interval_days) == (168, "series_start", 152)
-    assert (later.interval_days, later.interval_anchor, later.min_interval_days) == (168, "previous", 152)
+    assert (second.interval_days, second.interval_anchor, second.joins_series) == (
+        14,
+        "previous",
+        True,
+    )
+    assert (third.interval_days, third.interval_anchor, third.min_interval_days) == (
+        168,
+        "series_start",
+        152,
+    )
+    assert (later.interval_days, later.interval_anchor, later.min_interval_days) == (
+        168,
+        "previous",
+        152,
+    )
     assert later.to_dose is None
 
 

@@ -13,7 +13,11 @@ from scheduling.models import DoseRule, LabRequirement, LabTest, Protocol
 def snapshot():
     return (
         sorted(Protocol.objects.values_list("code", "brand_name")),
-        sorted(DoseRule.objects.values_list("protocol__code", "from_dose", "option", "infusion_minutes")),
+        sorted(
+            DoseRule.objects.values_list(
+                "protocol__code", "from_dose", "option", "infusion_minutes"
+            )
+        ),
         sorted(LabTest.objects.values_list("code", "name")),
         LabRequirement.objects.count(),
     )
@@ -63,10 +67,14 @@ def test_every_problem_is_reported_at_once(catalogue, tmp_path, shipped):
 
     errors = exc.value.errors
     assert "ocrelizumab_iv dose rule 3: to_dose (2) must not be before from_dose (3)" in errors
-    assert any(e.startswith("ocrelizumab_iv dose rule 3: interval_anchor must be one of") for e in errors)
+    assert any(
+        e.startswith("ocrelizumab_iv dose rule 3: interval_anchor must be one of") for e in errors
+    )
     assert any(e.startswith("natalizumab: required_chair_kind must be one of") for e in errors)
     assert "mitoxantrone lab requirement 1: lab_test 'echo_please' is not in lab_tests" in errors
-    assert any(e.startswith("ublituximab dose rule 1: unknown field 'infusion_minuts'") for e in errors)
+    assert any(
+        e.startswith("ublituximab dose rule 1: unknown field 'infusion_minuts'") for e in errors
+    )
 
 
 def test_gaps_overlaps_and_series_rules(catalogue, tmp_path, shipped):
@@ -83,7 +91,10 @@ def test_gaps_overlaps_and_series_rules(catalogue, tmp_path, shipped):
     errors = exc.value.errors
     assert "ocrelizumab_iv: standard dose rules starting at doses 1 and 2 overlap" in errors
     assert "natalizumab: no standard dose rule covers doses 11-12" in errors
-    assert any(e.startswith("methylprednisolone_relapse dose rule 2: joins_series needs interval_days") for e in errors)
+    assert any(
+        e.startswith("methylprednisolone_relapse dose rule 2: joins_series needs interval_days")
+        for e in errors
+    )
 
 
 def test_unreadable_yaml(catalogue, tmp_path):

@@ -20,8 +20,12 @@ from tests.e2e.conftest import axe_check, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 2}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 MIN_TAP_PX = 44
 
 
@@ -40,8 +44,13 @@ def visit(clinic, clinic_day, make_patient):
     from scheduling import services
 
     patient = make_patient(first_name="Maria", last_name="Okonkwo-Castellanos")
-    return services.book_session(patient=patient, protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                 dose_number=1, start=at(clinic_day, 9, 30), by=None)
+    return services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9, 30),
+        by=None,
+    )
 
 
 def _path(session, action: str) -> str:
@@ -58,14 +67,18 @@ def _status(session) -> str:
 def check_layout(page, name: str, buttons=()) -> None:
     """No horizontal overflow, big enough tap targets, axe clean; then a full-page screenshot."""
     text = page.locator("body").inner_text()
-    assert "{#" not in text and "{%" not in text and "Traceback" not in text, f"{name}: template or error text"
+    assert "{#" not in text and "{%" not in text and "Traceback" not in text, (
+        f"{name}: template or error text"
+    )
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{name}: page is {widths[0]} px wide in a {widths[1]} px window"
     for button in buttons:
         expect(button).to_be_visible()
         box = button.bounding_box()
         assert box["height"] >= MIN_TAP_PX, f"{name}: {button} is {box['height']} px tall"
-        assert box["x"] >= 0 and box["x"] + box["width"] <= widths[1], f"{name}: {button} off screen"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= widths[1], (
+            f"{name}: {button} off screen"
+        )
     axe_check(page, name)
     screenshot(page, name)
 
@@ -100,7 +113,9 @@ def test_patient_confirms_from_phone(phone, visit, browser, live_server):
     expect(phone.get_by_role("heading", level=1)).to_have_text("Thank you, see you then")
     expect(phone.locator("body")).to_contain_text("Your visit is confirmed.")
     expect(phone.locator(".status")).to_have_text("Confirmed")
-    check_layout(phone, "p02-confirmed-390", [phone.get_by_role("link", name=re.compile("checklist"))])
+    check_layout(
+        phone, "p02-confirmed-390", [phone.get_by_role("link", name=re.compile("checklist"))]
+    )
     assert _status(visit) == SessionStatus.CONFIRMED
 
     # The link opened again later says so and offers no second confirm.
@@ -118,13 +133,24 @@ def test_checklist_lists_missing_labs_by_name(phone, visit):
     from scheduling.models import LabTest
 
     names = [item.test_name for item in selectors.lab_checklist(session=visit).missing]
-    assert len(names) >= 3, f"an Ocrevus first dose with no labs on file should miss several: {names}"
+    assert len(names) >= 3, (
+        f"an Ocrevus first dose with no labs on file should miss several: {names}"
+    )
     today = timezone.localdate()
     pending_name, done_name = names[-2], names[-1]
-    LabResult.objects.create(patient=visit.patient, lab_test=LabTest.objects.get(name=pending_name),
-                             collected_on=today, status=LabStatus.ORDERED)
-    LabResult.objects.create(patient=visit.patient, lab_test=LabTest.objects.get(name=done_name),
-                             collected_on=today, status=LabStatus.RESULTED, resulted_on=today)
+    LabResult.objects.create(
+        patient=visit.patient,
+        lab_test=LabTest.objects.get(name=pending_name),
+        collected_on=today,
+        status=LabStatus.ORDERED,
+    )
+    LabResult.objects.create(
+        patient=visit.patient,
+        lab_test=LabTest.objects.get(name=done_name),
+        collected_on=today,
+        status=LabStatus.RESULTED,
+        resulted_on=today,
+    )
 
     response = phone.goto(_path(visit, "l"))
     assert response.status == 200
@@ -133,7 +159,9 @@ def test_checklist_lists_missing_labs_by_name(phone, visit):
     expect(rows.locator("> strong:first-child")).to_have_text(names[:-1])
     missing_row = rows.filter(has_text=names[0])
     expect(missing_row).to_contain_text(re.compile(r"Get it drawn by \w+day, \w{3} \d{1,2}\."))
-    expect(rows.filter(has_text=pending_name)).to_contain_text("waiting for the result. Nothing to do.")
+    expect(rows.filter(has_text=pending_name)).to_contain_text(
+        "waiting for the result. Nothing to do."
+    )
     expect(phone.locator("body")).to_contain_text(f"Already in: {done_name}")
     check_layout(phone, "p03-checklist-390", [])
 
@@ -178,16 +206,20 @@ def test_expired_and_tampered_links_get_a_friendly_page(phone, visit):
     good = _path(visit, "c")
     tampered = good[:-1] + ("A" if good[-1] != "A" else "B")
 
-    cases = [(expired, 410, "This link has expired", "p06-expired-390"),
-             (tampered, 400, "This link does not work", "p07-tampered-390"),
-             (good[: len(good) // 2], 400, "This link does not work", None)]  # cut short in a text
+    cases = [
+        (expired, 410, "This link has expired", "p06-expired-390"),
+        (tampered, 400, "This link does not work", "p07-tampered-390"),
+        (good[: len(good) // 2], 400, "This link does not work", None),
+    ]  # cut short in a text
     for path, status, title, shot in cases:
         response = phone.goto(path)
         assert response.status == status, path
         expect(phone.get_by_role("heading", level=1)).to_have_text(title)
         body = phone.locator("body").inner_text()
         assert "Traceback" not in body and "Exception" not in body
-        expect(phone.get_by_role("link", name=re.compile(r"\d"))).to_have_attribute("href", re.compile("^tel:"))
+        expect(phone.get_by_role("link", name=re.compile(r"\d"))).to_have_attribute(
+            "href", re.compile("^tel:")
+        )
         if shot:
             check_layout(phone, shot, [])
     # Tapping "confirm" on a tampered link changes nothing.

@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(trans
 def _book(patient, protocol, start, by, dose=1):
     from scheduling import services
 
-    return services.book_session(patient=patient, protocol=protocol, dose_number=dose, start=start, by=by)
+    return services.book_session(
+        patient=patient, protocol=protocol, dose_number=dose, start=start, by=by
+    )
 
 
 def _due_patient(make_patient, clinic):
@@ -33,12 +35,19 @@ def _due_patient(make_patient, clinic):
 
     patient = make_patient(first_name="Dana", last_name="Duepatient")
     day = timezone.now().astimezone(TZ).date() - dt.timedelta(days=27)
-    services.record_past_dose(patient=patient, protocol=clinic["protocols"]["natalizumab"], dose_number=1,
-                              chair=clinic["chairs"][0], start=dt.datetime.combine(day, dt.time(9), tzinfo=TZ))
+    services.record_past_dose(
+        patient=patient,
+        protocol=clinic["protocols"]["natalizumab"],
+        dose_number=1,
+        chair=clinic["chairs"][0],
+        start=dt.datetime.combine(day, dt.time(9), tzinfo=TZ),
+    )
     return patient
 
 
-def test_coordinator_books_ocrevus_series_for_new_patient(new_page, clinic, clinic_day, make_staff, make_patient):
+def test_coordinator_books_ocrevus_series_for_new_patient(
+    new_page, clinic, clinic_day, make_staff, make_patient
+):
     from scheduling.models import InfusionSession
 
     make_staff("front_desk", username="coordinator")
@@ -93,7 +102,9 @@ def test_coordinator_books_ocrevus_series_for_new_patient(new_page, clinic, clin
     page.locator("#id_date_to").fill((clinic_day + dt.timedelta(days=4)).isoformat())
     page.get_by_label(re.compile("Book the whole series")).check()
     page.get_by_role("button", name="Find options").click()
-    expect(page.get_by_role("heading", name=re.compile("Options for the whole series"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("Options for the whole series"))
+    ).to_be_visible()
     first = page.locator(".slot").first
     expect(first).to_contain_text("Dose 1")
     expect(first).to_contain_text("Dose 2")
@@ -106,7 +117,9 @@ def test_coordinator_books_ocrevus_series_for_new_patient(new_page, clinic, clin
     screenshot(page, "05-booking-confirmation")
     sessions = list(InfusionSession.objects.filter(patient__mrn="MRN-QUINN").order_by("start"))
     assert [s.dose_number for s in sessions] == [1, 2]
-    assert (sessions[1].start.astimezone(TZ).date() - sessions[0].start.astimezone(TZ).date()).days == 14
+    assert (
+        sessions[1].start.astimezone(TZ).date() - sessions[0].start.astimezone(TZ).date()
+    ).days == 14
     assert sessions[0].series_id == sessions[1].series_id is not None
 
     page.get_by_role("link", name="Patient page").click()
@@ -116,7 +129,9 @@ def test_coordinator_books_ocrevus_series_for_new_patient(new_page, clinic, clin
     screenshot(page, "06-patient-page")
 
 
-def test_two_coordinators_race_for_the_same_slot(new_page, clinic, clinic_day, make_staff, make_patient):
+def test_two_coordinators_race_for_the_same_slot(
+    new_page, clinic, clinic_day, make_staff, make_patient
+):
     from scheduling.models import InfusionSession
 
     make_staff("front_desk", username="desk_a")
@@ -126,11 +141,14 @@ def test_two_coordinators_race_for_the_same_slot(new_page, clinic, clinic_day, m
     for username, patient in (("desk_a", first), ("desk_b", second)):
         page = new_page()
         sign_in(page, username)
-        page.goto(f"/book/?patient={patient.pk}&protocol=natalizumab&searched=1"
-                  f"&date_from={clinic_day.isoformat()}&date_to={clinic_day.isoformat()}")
+        page.goto(
+            f"/book/?patient={patient.pk}&protocol=natalizumab&searched=1"
+            f"&date_from={clinic_day.isoformat()}&date_to={clinic_day.isoformat()}"
+        )
         expect(page.locator(".slot").first).to_be_visible()
         pages.append(page)
     page_a, page_b = pages
+
     def first_option(page):
         slot = page.locator(".slot").first
         return slot.get_attribute("data-start"), slot.get_attribute("data-chair")
@@ -146,8 +164,10 @@ def test_two_coordinators_race_for_the_same_slot(new_page, clinic, clinic_day, m
     expect(page_b.locator("#conflict")).to_contain_text("Here are fresh options")
     fresh = page_b.locator(".slot")
     expect(fresh.first).to_be_visible()
-    offered = [(fresh.nth(i).get_attribute("data-start"), fresh.nth(i).get_attribute("data-chair"))
-               for i in range(fresh.count())]
+    offered = [
+        (fresh.nth(i).get_attribute("data-start"), fresh.nth(i).get_attribute("data-chair"))
+        for i in range(fresh.count())
+    ]
     assert offered and taken not in offered  # a fresh list, without the option just taken
     screenshot(page_b, "07-race-loser-conflict")
     assert InfusionSession.objects.filter(patient=second).count() == 0
@@ -157,7 +177,9 @@ def test_two_coordinators_race_for_the_same_slot(new_page, clinic, clinic_day, m
     assert InfusionSession.objects.filter(patient=second).count() == 1
 
 
-def test_nurse_opens_roster_checks_in_and_prints(new_page, clinic, clinic_day, make_staff, make_patient):
+def test_nurse_opens_roster_checks_in_and_prints(
+    new_page, clinic, clinic_day, make_staff, make_patient
+):
     from scheduling.models import InfusionSession
 
     user = make_staff("nurse", username="nurse_kim", first_name="Kim", last_name="Lee")
@@ -166,8 +188,10 @@ def test_nurse_opens_roster_checks_in_and_prints(new_page, clinic, clinic_day, m
     nurse.save(update_fields=["user"])
     front = make_staff("front_desk")
     nat = clinic["protocols"]["natalizumab"]
-    booked = [_book(make_patient(last_name=name), nat, at(clinic_day, h, m), front)
-              for name, h, m in (("Ames", 8, 0), ("Baker", 9, 0), ("Chen", 10, 30))]
+    booked = [
+        _book(make_patient(last_name=name), nat, at(clinic_day, h, m), front)
+        for name, h, m in (("Ames", 8, 0), ("Baker", 9, 0), ("Chen", 10, 30))
+    ]
     page = new_page()
     sign_in(page, "nurse_kim")
     expect(page).to_have_url(re.compile(r"/roster/$"))
@@ -184,7 +208,9 @@ def test_nurse_opens_roster_checks_in_and_prints(new_page, clinic, clinic_day, m
 
     page.get_by_role("button", name=f"Check in {booked[0].patient.full_name}").click()
     expect(page.locator(f"#roster-{booked[0].pk}")).to_contain_text("Checked in")
-    expect(page.locator(f"#roster-{booked[0].pk}").get_by_role("button", name=re.compile("^Start"))).to_be_visible()
+    expect(
+        page.locator(f"#roster-{booked[0].pk}").get_by_role("button", name=re.compile("^Start"))
+    ).to_be_visible()
     assert InfusionSession.objects.get(pk=booked[0].pk).status == "checked_in"
     screenshot(page, "08-roster")
 
@@ -226,4 +252,6 @@ def test_manager_opens_utilization(new_page, clinic, clinic_day, make_staff, mak
 def test_zz_axe_summary():
     """Prints the axe counts per page collected above (run last in the module)."""
     print("axe summary:", AXE_RESULTS)
-    assert {"login", "board", "due", "find-and-book", "patient", "roster", "utilization"} <= set(AXE_RESULTS)
+    assert {"login", "board", "due", "find-and-book", "patient", "roster", "utilization"} <= set(
+        AXE_RESULTS
+    )

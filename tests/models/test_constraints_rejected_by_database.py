@@ -92,7 +92,9 @@ def test_one_patient_cannot_be_in_two_chairs_at_once():
     first = InfusionSessionFactory()
     with rejected():
         InfusionSessionFactory(
-            patient=first.patient, chair=ChairFactory(), start=first.start + dt.timedelta(minutes=30),
+            patient=first.patient,
+            chair=ChairFactory(),
+            start=first.start + dt.timedelta(minutes=30),
             protocol=first.protocol,
         )
 
@@ -109,15 +111,20 @@ def test_a_cancelled_session_may_overlap():
     first.status = SessionStatus.CANCELLED
     first.cancel_reason = "Patient has a fever"
     first.save()
-    second = InfusionSessionFactory(chair=first.chair, patient=first.patient, start=first.start,
-                                    protocol=first.protocol)
+    second = InfusionSessionFactory(
+        chair=first.chair, patient=first.patient, start=first.start, protocol=first.protocol
+    )
     assert InfusionSession.objects.active().get() == second
 
 
 def test_back_to_back_sessions_do_not_overlap():
     first = InfusionSessionFactory()
-    InfusionSessionFactory(chair=first.chair, patient=first.patient, start=first.chair_release_at,
-                           protocol=first.protocol)
+    InfusionSessionFactory(
+        chair=first.chair,
+        patient=first.patient,
+        start=first.chair_release_at,
+        protocol=first.protocol,
+    )
     assert InfusionSession.objects.active().count() == 2
 
 
@@ -136,9 +143,17 @@ def test_sent_reminder_needs_sent_at():
 def test_only_one_live_reminder_per_kind_and_channel():
     reminder = ReminderFactory()
     with rejected():
-        Reminder.objects.create(session=reminder.session, kind=reminder.kind, channel=reminder.channel,
-                                due_at=reminder.due_at)
+        Reminder.objects.create(
+            session=reminder.session,
+            kind=reminder.kind,
+            channel=reminder.channel,
+            due_at=reminder.due_at,
+        )
     # Once the first is sent, a new one may be queued (e.g. after a move).
     Reminder.objects.filter(pk=reminder.pk).update(status="sent", sent_at=reminder.due_at)
-    Reminder.objects.create(session=reminder.session, kind=reminder.kind, channel=reminder.channel,
-                            due_at=reminder.due_at)
+    Reminder.objects.create(
+        session=reminder.session,
+        kind=reminder.kind,
+        channel=reminder.channel,
+        due_at=reminder.due_at,
+    )

@@ -103,8 +103,13 @@ def booked(clinic, clinic_day, make_patient, no_quiet_hours):
     from scheduling import services
 
     patient = make_patient(first_name="Dana", last_name="Reyes")
-    return services.book_session(patient=patient, protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                 dose_number=1, start=at(clinic_day, 9), chair=clinic["chairs"][0])
+    return services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+        chair=clinic["chairs"][0],
+    )
 
 
 def make_due(*reminders_or_qs, when: dt.datetime | None = None) -> None:

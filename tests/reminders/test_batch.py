@@ -21,7 +21,11 @@ pytestmark = pytest.mark.django_db
 def _notices(session, n, channel="email"):
     now = timezone.now() - dt.timedelta(seconds=1)
     return Reminder.objects.bulk_create(
-        [Reminder(session=session, kind="reschedule", channel=channel, due_at=now) for _ in range(n)])
+        [
+            Reminder(session=session, kind="reschedule", channel=channel, due_at=now)
+            for _ in range(n)
+        ]
+    )
 
 
 def _claimed_queries(n, booked):
@@ -45,15 +49,24 @@ def test_per_email_queries_do_not_grow_with_shared_reads(booked, mailoutbox):
     assert len(mailoutbox) == 9
 
 
-def test_lab_checklists_of_a_batch_are_read_together(clinic, clinic_day, make_patient, no_quiet_hours,
-                                                     mailoutbox):
-    sessions = [services.book_session(patient=make_patient(mobile=""), dose_number=1,
-                                      protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                      start=at(clinic_day, 8 + i), chair=clinic["chairs"][i])
-                for i in range(3)]
+def test_lab_checklists_of_a_batch_are_read_together(
+    clinic, clinic_day, make_patient, no_quiet_hours, mailoutbox
+):
+    sessions = [
+        services.book_session(
+            patient=make_patient(mobile=""),
+            dose_number=1,
+            protocol=clinic["protocols"]["ocrelizumab_iv"],
+            start=at(clinic_day, 8 + i),
+            chair=clinic["chairs"][i],
+        )
+        for i in range(3)
+    ]
     labs = Reminder.objects.filter(session__in=sessions, kind="lab_checklist")
     assert labs.count() == 3
-    Reminder.objects.filter(session__in=sessions).exclude(kind="lab_checklist").update(status="cancelled")
+    Reminder.objects.filter(session__in=sessions).exclude(kind="lab_checklist").update(
+        status="cancelled"
+    )
     make_due(labs)
     ids = dispatch.claim_due()
     with CaptureQueriesContext(connection) as ctx:
@@ -66,9 +79,9 @@ def test_lab_checklists_of_a_batch_are_read_together(clinic, clinic_day, make_pa
 
 
 @pytest.mark.smtp
-def test_one_smtp_connection_per_batch_and_a_fresh_one_after_a_failure(clinic, clinic_day, make_patient,
-                                                                       no_quiet_hours, settings,
-                                                                       monkeypatch):
+def test_one_smtp_connection_per_batch_and_a_fresh_one_after_a_failure(
+    clinic, clinic_day, make_patient, no_quiet_hours, settings, monkeypatch
+):
     opened = []
     real = dispatch.get_connection
 
@@ -81,9 +94,13 @@ def test_one_smtp_connection_per_batch_and_a_fresh_one_after_a_failure(clinic, c
     with SmtpServer(fail_first=1) as server:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-        session = services.book_session(patient=make_patient(mobile=""), dose_number=1,
-                                        protocol=clinic["protocols"]["natalizumab"],
-                                        start=at(clinic_day, 9), nurse=clinic["nurses"][1])
+        session = services.book_session(
+            patient=make_patient(mobile=""),
+            dose_number=1,
+            protocol=clinic["protocols"]["natalizumab"],
+            start=at(clinic_day, 9),
+            nurse=clinic["nurses"][1],
+        )
         Reminder.objects.filter(session=session).update(status="cancelled")
         rows = _notices(session, 4)
         outcomes = dispatch.dispatch_inline()
@@ -123,10 +140,15 @@ def test_stop_after_the_batch_read_is_still_honoured(booked, sms_outbox, monkeyp
 
 
 def test_a_text_sent_by_another_worker_after_the_batch_read_counts_against_the_cap(
-        clinic, clinic_day, make_patient, no_quiet_hours, sms_outbox, monkeypatch):
+    clinic, clinic_day, make_patient, no_quiet_hours, sms_outbox, monkeypatch
+):
     patient = make_patient(email="")  # texts only
-    session = services.book_session(patient=patient, protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     prep = Reminder.objects.get(session=session, kind="prep")
     labs = Reminder.objects.get(session=session, kind="lab_checklist")
     make_due(prep)
@@ -134,8 +156,9 @@ def test_a_text_sent_by_another_worker_after_the_batch_read_counts_against_the_c
     assert ids == [prep.pk]
 
     def other_worker_sends_labs():
-        Reminder.objects.filter(pk=labs.pk).update(status="sent", sent_at=timezone.now(),
-                                                   provider_message_id="elsewhere")
+        Reminder.objects.filter(pk=labs.pk).update(
+            status="sent", sent_at=timezone.now(), provider_message_id="elsewhere"
+        )
 
     _after_batch_read(monkeypatch, other_worker_sends_labs)
     (outcome,) = dispatch.deliver_batch(ids)
@@ -148,13 +171,21 @@ def test_a_move_after_the_batch_read_renders_the_new_time(booked, mailoutbox, mo
     Reminder.objects.filter(session=booked).exclude(pk=prep.pk).update(status="cancelled")
     make_due(prep)
     ids = dispatch.claim_due()
+
     # Warm the batch's render cache with the old time, then move the row behind it.
     def move():
         two = dt.timedelta(hours=2)
-        phases = ("start", "premed_start", "infusion_start", "infusion_end", "observation_end",
-                  "chair_release_at")
+        phases = (
+            "start",
+            "premed_start",
+            "infusion_start",
+            "infusion_end",
+            "observation_end",
+            "chair_release_at",
+        )
         type(booked).objects.filter(pk=booked.pk).update(
-            **{f: F(f) + two for f in phases}, updated_at=timezone.now())
+            **{f: F(f) + two for f in phases}, updated_at=timezone.now()
+        )
 
     real = dispatch._read_batch
 
@@ -170,7 +201,9 @@ def test_a_move_after_the_batch_read_renders_the_new_time(booked, mailoutbox, mo
     assert "arrive at 11:00 AM" in mailoutbox[0].body
 
 
-def test_dispatch_task_queues_chunks_covering_each_claimed_reminder_once(booked, settings, monkeypatch):
+def test_dispatch_task_queues_chunks_covering_each_claimed_reminder_once(
+    booked, settings, monkeypatch
+):
     from scheduling import tasks
 
     settings.REMINDER_SEND_CHUNK = 4
@@ -181,7 +214,9 @@ def test_dispatch_task_queues_chunks_covering_each_claimed_reminder_once(booked,
     assert tasks.dispatch_due_reminders() == 10
     assert [len(c) for c in queued] == [4, 4, 2]
     assert sorted(pk for c in queued for pk in c) == sorted(r.pk for r in rows)
-    assert set(Reminder.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", flat=True)) == {"sending"}
+    assert set(
+        Reminder.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", flat=True)
+    ) == {"sending"}
 
 
 def test_send_reminders_task_is_idempotent(booked, mailoutbox):
@@ -204,8 +239,11 @@ def test_the_hand_written_lock_reads_what_the_orm_reads(booked):
         locked = dispatch._lock_reminder(r.pk)
         counted = dispatch._lock_reminder(r.pk, timezone.now() - dt.timedelta(days=1))
     orm = Reminder.objects.select_related("session__patient").get(pk=r.pk)
-    for got, want in ((locked, orm), (locked.session, orm.session),
-                      (locked.session.patient, orm.session.patient)):
+    for got, want in (
+        (locked, orm),
+        (locked.session, orm.session),
+        (locked.session.patient, orm.session.patient),
+    ):
         fields = [f.attname for f in type(want)._meta.concrete_fields]
         assert {f: getattr(got, f) for f in fields} == {f: getattr(want, f) for f in fields}
         assert model_to_dict(got) == model_to_dict(want)

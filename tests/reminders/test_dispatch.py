@@ -18,8 +18,9 @@ NY = ZoneInfo("America/New_York")
 
 
 def reminder(session, kind, channel="email"):
-    return Reminder.objects.get(session=session, kind=kind, channel=channel,
-                                status__in=["pending", "sending"])
+    return Reminder.objects.get(
+        session=session, kind=kind, channel=channel, status__in=["pending", "sending"]
+    )
 
 
 def test_claim_marks_sending_with_a_lease_and_counts_the_attempt(booked, settings):
@@ -63,7 +64,9 @@ def test_deliver_sends_once_and_records_the_provider_id(booked, mailoutbox, sms_
     assert len(mailoutbox) == 1
 
 
-def test_prep_email_has_text_html_and_a_parseable_ics_in_the_center_zone(booked, mailoutbox, sms_outbox):
+def test_prep_email_has_text_html_and_a_parseable_ics_in_the_center_zone(
+    booked, mailoutbox, sms_outbox
+):
     make_due(reminder(booked, "prep"))
     dispatch.dispatch_inline()
     (msg,) = mailoutbox
@@ -91,12 +94,18 @@ def test_prep_email_has_text_html_and_a_parseable_ics_in_the_center_zone(booked,
     assert cal.walk("VTIMEZONE"), "the calendar carries its VTIMEZONE"
 
 
-def test_no_driver_line_when_premedication_does_not_cause_drowsiness(clinic, clinic_day, make_patient,
-                                                                      no_quiet_hours, mailoutbox):
+def test_no_driver_line_when_premedication_does_not_cause_drowsiness(
+    clinic, clinic_day, make_patient, no_quiet_hours, mailoutbox
+):
     protocol = clinic["protocols"]["natalizumab"]
     assert not protocol.premed_causes_drowsiness
-    session = services.book_session(patient=make_patient(), protocol=protocol, dose_number=1,
-                                    start=at(clinic_day, 9), nurse=clinic["nurses"][1])
+    session = services.book_session(
+        patient=make_patient(),
+        protocol=protocol,
+        dose_number=1,
+        start=at(clinic_day, 9),
+        nurse=clinic["nurses"][1],
+    )
     make_due(reminder(session, "prep"))
     dispatch.dispatch_inline()
     assert "Bring a driver" not in mailoutbox[0].body
@@ -106,12 +115,17 @@ def test_no_driver_line_when_premedication_does_not_cause_drowsiness(clinic, cli
 def test_lab_checklist_names_exactly_the_missing_tests_and_by_when(booked, mailoutbox):
     from patients.models import LabResult
 
-    required = list(booked.protocol.lab_requirements.filter(gate="first_dose").select_related("lab_test"))
+    required = list(
+        booked.protocol.lab_requirements.filter(gate="first_dose").select_related("lab_test")
+    )
     assert len(required) >= 2
     done = required[0].lab_test
-    LabResult.objects.create(patient=booked.patient, lab_test=done,
-                             collected_on=timezone.localdate() - dt.timedelta(days=2),
-                             resulted_on=timezone.localdate() - dt.timedelta(days=1))
+    LabResult.objects.create(
+        patient=booked.patient,
+        lab_test=done,
+        collected_on=timezone.localdate() - dt.timedelta(days=2),
+        resulted_on=timezone.localdate() - dt.timedelta(days=1),
+    )
     expected = selectors.lab_checklist(session=booked).missing
     make_due(reminder(booked, "lab_checklist"))
     dispatch.dispatch_inline()
@@ -129,9 +143,12 @@ def test_lab_checklist_is_skipped_when_every_lab_is_in(booked, mailoutbox):
     from patients.models import LabResult
 
     for req in booked.protocol.lab_requirements.all():
-        LabResult.objects.create(patient=booked.patient, lab_test=req.lab_test,
-                                 collected_on=timezone.localdate() - dt.timedelta(days=2),
-                                 resulted_on=timezone.localdate() - dt.timedelta(days=1))
+        LabResult.objects.create(
+            patient=booked.patient,
+            lab_test=req.lab_test,
+            collected_on=timezone.localdate() - dt.timedelta(days=2),
+            resulted_on=timezone.localdate() - dt.timedelta(days=1),
+        )
     r = reminder(booked, "lab_checklist")
     make_due(r)
     dispatch.dispatch_inline()
@@ -148,21 +165,24 @@ def test_quiet_hours_defer_to_nine_in_the_patients_zone(booked, center, mailoutb
     la = ZoneInfo("America/Los_Angeles")
     prep = reminder(booked, "prep")
     # 23:30 in Los Angeles (02:30 in New York): too late for this patient.
-    night = dt.datetime.combine(booked.start.astimezone(la).date() - dt.timedelta(days=4),
-                                dt.time(23, 30), tzinfo=la)
+    night = dt.datetime.combine(
+        booked.start.astimezone(la).date() - dt.timedelta(days=4), dt.time(23, 30), tzinfo=la
+    )
     make_due(prep, when=night - dt.timedelta(hours=1))
     assert dispatch.claim_due(now=night) == []
     prep.refresh_from_db()
     assert prep.status == "pending" and prep.attempts == 0
-    assert prep.due_at.astimezone(la) == dt.datetime.combine(night.date() + dt.timedelta(days=1),
-                                                             dt.time(9), tzinfo=la)
+    assert prep.due_at.astimezone(la) == dt.datetime.combine(
+        night.date() + dt.timedelta(days=1), dt.time(9), tzinfo=la
+    )
 
 
 def test_a_task_that_waited_into_the_night_hands_the_row_back(booked, center, mailoutbox):
     prep = reminder(booked, "prep")
     make_due(prep)
-    noon = dt.datetime.combine(booked.start.astimezone(NY).date() - dt.timedelta(days=4), dt.time(12),
-                               tzinfo=NY)
+    noon = dt.datetime.combine(
+        booked.start.astimezone(NY).date() - dt.timedelta(days=4), dt.time(12), tzinfo=NY
+    )
     dispatch.claim_due(now=noon)
     center.quiet_hours_start, center.quiet_hours_end = dt.time(21), dt.time(9)
     center.save()
@@ -174,17 +194,26 @@ def test_a_task_that_waited_into_the_night_hands_the_row_back(booked, center, ma
     assert mailoutbox == []
 
 
-def test_at_most_one_automated_text_per_patient_per_day(clinic, clinic_day, make_patient,
-                                                        no_quiet_hours, sms_outbox):
+def test_at_most_one_automated_text_per_patient_per_day(
+    clinic, clinic_day, make_patient, no_quiet_hours, sms_outbox
+):
     patient = make_patient(email="")  # texts only
-    session = services.book_session(patient=patient, protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     make_due(Reminder.objects.filter(session=session, kind__in=["prep", "lab_checklist"]))
     outcomes = sorted(o.result for o in dispatch.dispatch_inline())
     assert outcomes == ["deferred", "sent"]
     assert len(sms_outbox) == 1
-    deferred = Reminder.objects.get(session=session, status="pending", kind__in=["prep", "lab_checklist"])
-    assert deferred.due_at.astimezone(NY).date() == timezone.now().astimezone(NY).date() + dt.timedelta(days=1)
+    deferred = Reminder.objects.get(
+        session=session, status="pending", kind__in=["prep", "lab_checklist"]
+    )
+    assert deferred.due_at.astimezone(NY).date() == timezone.now().astimezone(
+        NY
+    ).date() + dt.timedelta(days=1)
     # A move notice is not an automated reminder: it still goes out today.
     services.reschedule(session=session, start=at(clinic_day, 11))
     make_due(Reminder.objects.filter(session=session, kind="reschedule"))
@@ -197,8 +226,10 @@ def test_cancelled_session_sends_only_its_notice(booked, mailoutbox, sms_outbox)
     make_due(Reminder.objects.filter(session=booked))
     results = dispatch.dispatch_inline()
     assert sorted(o.result for o in results) == ["sent", "sent"]
-    assert [m.subject for m in mailoutbox] == [f"Your visit on {booked.start.astimezone(NY):%a %b} "
-                                               f"{booked.start.astimezone(NY).day} is cancelled"]
+    assert [m.subject for m in mailoutbox] == [
+        f"Your visit on {booked.start.astimezone(NY):%a %b} "
+        f"{booked.start.astimezone(NY).day} is cancelled"
+    ]
     assert len(sms_outbox) == 1 and "cancelled" in sms_outbox[0]["body"]
     cal = icalendar.Calendar.from_ical(mailoutbox[0].attachments[0][1])
     assert str(cal["METHOD"]) == "CANCEL"

@@ -31,13 +31,16 @@ def test_tokens_round_trip_and_are_short():
     assert len(links.path_for(123456, links.MANAGE)) <= 36
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),    # signature changed
-    lambda t: "2" + t[1:] if t[0] != "2" else "3" + t[1:],  # session id changed
-    lambda t: t.replace("-s.", "-x."),                       # action changed
-    lambda t: t[:10],                                        # cut short
-    lambda t: "garbage",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # signature changed
+        lambda t: "2" + t[1:] if t[0] != "2" else "3" + t[1:],  # session id changed
+        lambda t: t.replace("-s.", "-x."),  # action changed
+        lambda t: t[:10],  # cut short
+        lambda t: "garbage",
+    ],
+)
 def test_tampered_links_get_a_friendly_400(client, booked, mangle):
     token = mangle(links.make_token(booked.pk, links.MANAGE))
     response = client.get(f"/p/s/{token}")
@@ -74,9 +77,17 @@ def test_get_only_asks_post_confirms(client, booked):
     assert client.post(url, {"intent": "confirm"}).status_code == 200
 
 
-def test_cancel_by_link_frees_the_chair_and_tells_the_front_desk(client, booked, center, clinic, clinic_day,
-                                                               make_patient, mailoutbox, eager_celery,
-                                                               django_capture_on_commit_callbacks):
+def test_cancel_by_link_frees_the_chair_and_tells_the_front_desk(
+    client,
+    booked,
+    center,
+    clinic,
+    clinic_day,
+    make_patient,
+    mailoutbox,
+    eager_celery,
+    django_capture_on_commit_callbacks,
+):
     center.front_desk_email = "desk@riverside.example"
     center.save()
     url = links.path_for(booked.pk, links.CANCEL)
@@ -84,8 +95,13 @@ def test_cancel_by_link_frees_the_chair_and_tells_the_front_desk(client, booked,
     booked.refresh_from_db()
     assert booked.status == "booked"
     with pytest.raises(services.BookingConflict):  # the chair is taken while the visit stands
-        services.book_session(patient=make_patient(), protocol=booked.protocol, dose_number=1,
-                              start=booked.start, chair=booked.chair)
+        services.book_session(
+            patient=make_patient(),
+            protocol=booked.protocol,
+            dose_number=1,
+            start=booked.start,
+            chair=booked.chair,
+        )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"intent": "cancel", "reason": "unwell", "note": "flu"})
     assert response.status_code == 200 and b"Your visit is cancelled" in response.content
@@ -96,8 +112,13 @@ def test_cancel_by_link_frees_the_chair_and_tells_the_front_desk(client, booked,
     desk = [m for m in mailoutbox if m.to == ["desk@riverside.example"]]
     assert len(desk) == 1 and booked.patient.full_name in desk[0].subject
     # The chair is free again.
-    other = services.book_session(patient=make_patient(), protocol=booked.protocol, dose_number=1,
-                                  start=booked.start, chair=booked.chair)
+    other = services.book_session(
+        patient=make_patient(),
+        protocol=booked.protocol,
+        dose_number=1,
+        start=booked.start,
+        chair=booked.chair,
+    )
     assert other.chair_id == booked.chair_id
     # Cancelling twice changes nothing and does not email the desk again.
     with django_capture_on_commit_callbacks(execute=True):
@@ -106,14 +127,18 @@ def test_cancel_by_link_frees_the_chair_and_tells_the_front_desk(client, booked,
 
 
 def test_a_confirm_link_cannot_cancel(client, booked):
-    response = client.post(links.path_for(booked.pk, links.CONFIRM), {"intent": "cancel", "reason": "other"})
+    response = client.post(
+        links.path_for(booked.pk, links.CONFIRM), {"intent": "cancel", "reason": "other"}
+    )
     assert response.status_code == 400
     booked.refresh_from_db()
     assert booked.status == "booked"
 
 
 def test_a_bad_cancel_form_is_a_400_not_a_500(client, booked):
-    response = client.post(links.path_for(booked.pk, links.CANCEL), {"intent": "cancel", "reason": "nope"})
+    response = client.post(
+        links.path_for(booked.pk, links.CANCEL), {"intent": "cancel", "reason": "nope"}
+    )
     assert response.status_code == 400
     booked.refresh_from_db()
     assert booked.status == "booked"
@@ -123,7 +148,10 @@ def test_manage_page_of_a_past_or_cancelled_visit(client, booked):
     services.cancel(session=booked, reason="clinic closed")
     page = client.get(links.path_for(booked.pk, links.MANAGE))
     assert page.status_code == 200 and b"This visit is cancelled" in page.content
-    assert client.post(links.path_for(booked.pk, links.MANAGE), {"intent": "confirm"}).status_code == 409
+    assert (
+        client.post(links.path_for(booked.pk, links.MANAGE), {"intent": "confirm"}).status_code
+        == 409
+    )
 
 
 def test_a_deleted_session_link_is_410(client, booked):
@@ -136,9 +164,12 @@ def test_checklist_page_lists_the_missing_labs(client, booked):
     from scheduling import selectors
 
     req = booked.protocol.lab_requirements.first()
-    LabResult.objects.create(patient=booked.patient, lab_test=req.lab_test,
-                             collected_on=timezone.localdate() - dt.timedelta(days=1),
-                             resulted_on=timezone.localdate())
+    LabResult.objects.create(
+        patient=booked.patient,
+        lab_test=req.lab_test,
+        collected_on=timezone.localdate() - dt.timedelta(days=1),
+        resulted_on=timezone.localdate(),
+    )
     page = client.get(links.path_for(booked.pk, links.CHECKLIST)).content.decode()
     missing = selectors.lab_checklist(session=booked).missing
     assert missing
@@ -148,8 +179,11 @@ def test_checklist_page_lists_the_missing_labs(client, booked):
 
 
 def test_series_sessions_get_their_own_links(clinic, clinic_day, make_patient):
-    series = services.book_series(patient=make_patient(), protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                  start=at(clinic_day, 9))
+    series = services.book_series(
+        patient=make_patient(),
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        start=at(clinic_day, 9),
+    )
     ids = list(InfusionSession.objects.filter(series=series).values_list("pk", flat=True))
     tokens = {links.make_token(pk, links.MANAGE) for pk in ids}
     assert len(tokens) == len(ids) == 2

@@ -34,18 +34,29 @@ def test_center_settings_change_the_defaults(clinic, clinic_day, make_patient, c
     center.prep_reminder_days_before = 2
     center.day_before_sms = False
     center.save()
-    session = services.book_session(patient=make_patient(), protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=make_patient(),
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     due = {r.kind: local(r.due_at) for r in live(session)}
-    assert due == {"lab_checklist": at(clinic_day - dt.timedelta(days=5), 10),
-                   "prep": at(clinic_day - dt.timedelta(days=2), 10)}
+    assert due == {
+        "lab_checklist": at(clinic_day - dt.timedelta(days=5), 10),
+        "prep": at(clinic_day - dt.timedelta(days=2), 10),
+    }
 
 
 def test_a_failed_booking_leaves_no_reminders(booked, clinic, clinic_day, make_patient):
     before = Reminder.objects.count()
     with pytest.raises(services.BookingConflict):
-        services.book_session(patient=make_patient(), protocol=clinic["protocols"]["ocrelizumab_iv"],
-                              dose_number=1, start=at(clinic_day, 9), chair=booked.chair)
+        services.book_session(
+            patient=make_patient(),
+            protocol=clinic["protocols"]["ocrelizumab_iv"],
+            dose_number=1,
+            start=at(clinic_day, 9),
+            chair=booked.chair,
+        )
     assert Reminder.objects.count() == before
 
 
@@ -65,32 +76,50 @@ def test_two_moves_leave_one_live_move_notice(booked, clinic_day):
     services.reschedule(session=booked, start=at(clinic_day, 11))
     services.reschedule(session=booked, start=at(clinic_day, 13))
     assert live(booked).filter(kind="reschedule", channel="email").count() == 1
-    assert Reminder.objects.filter(session=booked, kind="reschedule",
-                                   skip_reason="superseded by a later move").count() == 2
+    assert (
+        Reminder.objects.filter(
+            session=booked, kind="reschedule", skip_reason="superseded by a later move"
+        ).count()
+        == 2
+    )
 
 
 def test_cancel_cancels_everything_unsent_and_queues_one_notice(booked):
     services.cancel(session=booked, reason="patient unwell")
     remaining = live(booked)
     assert sorted(remaining.values_list("kind", "channel")) == [
-        ("cancellation", "email"), ("cancellation", "sms")]
-    assert not Reminder.objects.filter(session=booked, kind__in=["prep", "day_before", "lab_checklist"],
-                                       status="pending").exists()
+        ("cancellation", "email"),
+        ("cancellation", "sms"),
+    ]
+    assert not Reminder.objects.filter(
+        session=booked, kind__in=["prep", "day_before", "lab_checklist"], status="pending"
+    ).exists()
 
 
 def test_email_only_patient_gets_the_day_before_by_email(clinic, clinic_day, make_patient):
-    session = services.book_session(patient=make_patient(mobile=""), protocol=clinic["protocols"]["natalizumab"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=make_patient(mobile=""),
+        protocol=clinic["protocols"]["natalizumab"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     assert sorted(live(session).values_list("kind", "channel")) == [
-        ("day_before", "email"), ("lab_checklist", "email"), ("prep", "email")]
+        ("day_before", "email"),
+        ("lab_checklist", "email"),
+        ("prep", "email"),
+    ]
 
 
 def test_opted_out_texts_are_never_planned(clinic, clinic_day, make_patient):
     from django.utils import timezone
 
     patient = make_patient(sms_opted_out_at=timezone.now())
-    session = services.book_session(patient=patient, protocol=clinic["protocols"]["natalizumab"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["natalizumab"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     assert not live(session).filter(channel="sms").exists()
 
 

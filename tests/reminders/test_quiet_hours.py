@@ -8,11 +8,27 @@ from hypothesis import strategies as st
 
 from scheduling.notifications.quiet import is_quiet, next_send_time
 
-ZONES = ["America/New_York", "America/Los_Angeles", "America/Phoenix", "Europe/London",
-         "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "UTC"]
+ZONES = [
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/Phoenix",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "UTC",
+]
 # DST change days (both directions) in several zones, plus ordinary days.
-DST_DAYS = [dt.date(2026, 3, 8), dt.date(2026, 11, 1), dt.date(2026, 3, 29), dt.date(2026, 10, 25),
-            dt.date(2026, 4, 5), dt.date(2026, 10, 4), dt.date(2026, 6, 15)]
+DST_DAYS = [
+    dt.date(2026, 3, 8),
+    dt.date(2026, 11, 1),
+    dt.date(2026, 3, 29),
+    dt.date(2026, 10, 25),
+    dt.date(2026, 4, 5),
+    dt.date(2026, 10, 4),
+    dt.date(2026, 6, 15),
+]
 UTC = dt.UTC
 times = st.builds(dt.time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
 
@@ -23,7 +39,9 @@ def instants(draw):
     day = draw(st.sampled_from(DST_DAYS) | st.dates(dt.date(2025, 1, 1), dt.date(2030, 12, 31)))
     minute = draw(st.integers(-24 * 60, 48 * 60))
     second = draw(st.integers(0, 59))
-    return dt.datetime.combine(day, dt.time(0), tzinfo=UTC) + dt.timedelta(minutes=minute, seconds=second)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=UTC) + dt.timedelta(
+        minutes=minute, seconds=second
+    )
 
 
 @settings(max_examples=600, deadline=None)
@@ -56,11 +74,14 @@ def test_examples_around_new_york_spring_forward():
     ny = ZoneInfo("America/New_York")
     # 22:00 on Sat Mar 7 2026 -> 09:00 EDT on Sun Mar 8 (the clocks jump at 02:00).
     late = dt.datetime(2026, 3, 7, 22, 0, tzinfo=ny)
-    assert next_send_time(late, ny, dt.time(21), dt.time(9)) == dt.datetime(2026, 3, 8, 9, 0, tzinfo=ny)
+    assert next_send_time(late, ny, dt.time(21), dt.time(9)) == dt.datetime(
+        2026, 3, 8, 9, 0, tzinfo=ny
+    )
     assert next_send_time(late, ny, dt.time(21), dt.time(9)) - late == dt.timedelta(hours=10)
     # An end inside the gap (02:30 does not exist) -> 03:00 EDT, the first real minute after it.
-    assert next_send_time(dt.datetime(2026, 3, 8, 1, 0, tzinfo=ny), ny, dt.time(21), dt.time(2, 30)) == \
-        dt.datetime(2026, 3, 8, 3, 0, tzinfo=ny)
+    assert next_send_time(
+        dt.datetime(2026, 3, 8, 1, 0, tzinfo=ny), ny, dt.time(21), dt.time(2, 30)
+    ) == dt.datetime(2026, 3, 8, 3, 0, tzinfo=ny)
     # Same wall-clock boundary in another zone.
     la = ZoneInfo("America/Los_Angeles")
     assert next_send_time(late, la, dt.time(21), dt.time(9)) == late  # 19:00 in Los Angeles

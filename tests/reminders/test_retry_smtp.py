@@ -10,8 +10,9 @@ from tests.reminders.conftest import SmtpServer, make_due
 pytestmark = [pytest.mark.smtp, pytest.mark.django_db]
 
 
-def test_smtp_server_failing_the_first_attempts_is_retried_then_sent(clinic, clinic_day, make_patient,
-                                                                     no_quiet_hours, settings):
+def test_smtp_server_failing_the_first_attempts_is_retried_then_sent(
+    clinic, clinic_day, make_patient, no_quiet_hours, settings
+):
     """In-process claim/deliver against a real SMTP server that answers 451 twice."""
     from scheduling.notifications import dispatch as d
 
@@ -19,8 +20,12 @@ def test_smtp_server_failing_the_first_attempts_is_retried_then_sent(clinic, cli
     with SmtpServer(fail_first=2) as server:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-        session = services.book_session(patient=make_patient(mobile=""), dose_number=1,
-                                        protocol=clinic["protocols"]["ocrelizumab_iv"], start=at(clinic_day, 9))
+        session = services.book_session(
+            patient=make_patient(mobile=""),
+            dose_number=1,
+            protocol=clinic["protocols"]["ocrelizumab_iv"],
+            start=at(clinic_day, 9),
+        )
         prep = Reminder.objects.get(session=session, kind="prep")
         results, first_error = [], ""
         for _ in range(5):

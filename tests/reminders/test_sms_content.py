@@ -13,11 +13,42 @@ pytestmark = pytest.mark.django_db
 
 # Diagnosis and treatment words no text may carry (case-insensitive, whole words), plus "MS"
 # in capitals (the word "ms" as in "5 ms" cannot appear, but we check it case-sensitively).
-HEALTH_WORDS = ["multiple sclerosis", "sclerosis", "relapse", "flare", "lesion", "neurology",
-                "neurologist", "steroid", "chemo", "chemotherapy", "premedication", "premed",
-                "antibody", "REMS", "lab", "labs", "blood", "test", "tests", "MRI", "JCV", "PML",
-                "hepatitis", "HBV", "CBC", "TB", "pregnancy", "thyroid", "urinalysis",
-                "immunoglobulins", "dose", "drug", "medication", "IV"]
+HEALTH_WORDS = [
+    "multiple sclerosis",
+    "sclerosis",
+    "relapse",
+    "flare",
+    "lesion",
+    "neurology",
+    "neurologist",
+    "steroid",
+    "chemo",
+    "chemotherapy",
+    "premedication",
+    "premed",
+    "antibody",
+    "REMS",
+    "lab",
+    "labs",
+    "blood",
+    "test",
+    "tests",
+    "MRI",
+    "JCV",
+    "PML",
+    "hepatitis",
+    "HBV",
+    "CBC",
+    "TB",
+    "pregnancy",
+    "thyroid",
+    "urinalysis",
+    "immunoglobulins",
+    "dose",
+    "drug",
+    "medication",
+    "IV",
+]
 
 
 def forbidden_words(protocols, lab_tests) -> set[str]:
@@ -25,8 +56,11 @@ def forbidden_words(protocols, lab_tests) -> set[str]:
     for p in protocols:
         for field in (p.brand_name, p.generic_name):
             words.add(field)
-            words.update(w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", field)
-                         if w.lower() not in {"sodium", "with", "and", "hydrochloride"})
+            words.update(
+                w
+                for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", field)
+                if w.lower() not in {"sodium", "with", "and", "hydrochloride"}
+            )
         words.add(p.code)
         words.update(part for part in p.code.split("_") if len(part) > 3)
     for t in lab_tests:
@@ -42,7 +76,9 @@ def offending(text: str, words) -> list[str]:
     return hits
 
 
-def test_every_sms_for_every_protocol_is_minimal_and_fits_one_segment(clinic, clinic_day, make_patient):
+def test_every_sms_for_every_protocol_is_minimal_and_fits_one_segment(
+    clinic, clinic_day, make_patient
+):
     from scheduling import services
 
     center = clinic["center"]
@@ -54,10 +90,13 @@ def test_every_sms_for_every_protocol_is_minimal_and_fits_one_segment(clinic, cl
     rendered = 0
     for i, protocol in enumerate(protocols):
         session = services.book_session(
-            patient=make_patient(), protocol=protocol, dose_number=1,
-            start=at(clinic_day, 7 + i), nurse=next(
-                (n for n in clinic["nurses"] if protocol.required_skill in n.skills), None)
-            if protocol.required_skill else None,
+            patient=make_patient(),
+            protocol=protocol,
+            dose_number=1,
+            start=at(clinic_day, 7 + i),
+            nurse=next((n for n in clinic["nurses"] if protocol.required_skill in n.skills), None)
+            if protocol.required_skill
+            else None,
         )
         for kind in ReminderKind.values:
             reminder = Reminder(session=session, kind=kind, channel="sms", due_at=session.start)

@@ -22,7 +22,8 @@ def post(client, params, *, sign=True, token=TOKEN):
     headers = {}
     if sign:
         headers["HTTP_X_TWILIO_SIGNATURE"] = RequestValidator(token).compute_signature(
-            "http://testserver" + URL, params)
+            "http://testserver" + URL, params
+        )
     return client.post(URL, params, **headers)
 
 

@@ -32,8 +32,13 @@ from scheduling.notifications.sms import read_file_messages
 from tests.conftest import at
 from tests.reminders.conftest import make_due
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.celery_worker, pytest.mark.smtp,
-              pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.celery_worker,
+    pytest.mark.smtp,
+    pytest.mark.django_db(transaction=True),
+]
 
 REDIS_DB = 5
 BROKER = f"redis://127.0.0.1:6379/{REDIS_DB}"
@@ -49,10 +54,30 @@ class Worker:
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             # The celery of the interpreter running the tests (a fresh clone may use another venv).
-            [sys.executable, "-m", "celery", "-A", "infusion_center", "worker", "-P", "prefork",
-             "-c", "2", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
-             "-n", f"reminders-{time.monotonic_ns()}@%h"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "infusion_center",
+                "worker",
+                "-P",
+                "prefork",
+                "-c",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+                "-n",
+                f"reminders-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.offset = log_path.stat().st_size if log_path.exists() else 0
 
@@ -95,22 +120,24 @@ def broker():
 def worker_env(tmp_path, smtp_server):
     name = connection.settings_dict["NAME"]
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_VISIBILITY_TIMEOUT": "20",
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server.port),
-        "SMS_BACKEND": "file",
-        "SMS_FILE_PATH": str(tmp_path / "sms"),
-        "VAR_DIR": str(tmp_path / "var"),
-        "REMINDER_LEASE_SECONDS": "6",
-        "REMINDER_RETRY_BASE_SECONDS": "1",
-        "REMINDER_DISPATCH_BUDGET_SECONDS": "10",
-        "CONN_MAX_AGE": "0",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "CELERY_BROKER_URL": BROKER,
+            "CELERY_VISIBILITY_TIMEOUT": "20",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_server.port),
+            "SMS_BACKEND": "file",
+            "SMS_FILE_PATH": str(tmp_path / "sms"),
+            "VAR_DIR": str(tmp_path / "var"),
+            "REMINDER_LEASE_SECONDS": "6",
+            "REMINDER_RETRY_BASE_SECONDS": "1",
+            "REMINDER_DISPATCH_BUDGET_SECONDS": "10",
+            "CONN_MAX_AGE": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.pop("CI", None)
     return env
 
@@ -159,22 +186,34 @@ def quiet_off(center):
     return center
 
 
-def test_book_move_cancel_through_a_real_worker(clinic, clinic_day, make_patient, quiet_off, smtp_server,
-                                                start_worker, broker, worker_env):
+def test_book_move_cancel_through_a_real_worker(
+    clinic, clinic_day, make_patient, quiet_off, smtp_server, start_worker, broker, worker_env
+):
     start_worker()
     patient = make_patient(first_name="Rosa")
-    session = services.book_session(patient=patient, protocol=clinic["protocols"]["ocrelizumab_iv"],
-                                    dose_number=1, start=at(clinic_day, 9))
+    session = services.book_session(
+        patient=patient,
+        protocol=clinic["protocols"]["ocrelizumab_iv"],
+        dose_number=1,
+        start=at(clinic_day, 9),
+    )
     planned = list(Reminder.objects.filter(session=session))
     assert sorted((r.kind, r.channel) for r in planned) == [
-        ("day_before", "sms"), ("lab_checklist", "email"), ("prep", "email")]
+        ("day_before", "sms"),
+        ("lab_checklist", "email"),
+        ("prep", "email"),
+    ]
 
     # Time passes: all three fall due.
     make_due(Reminder.objects.filter(session=session))
     dispatch(broker)
-    assert wait_for(lambda: Reminder.objects.filter(session=session, status="sent").count() == 3, timeout=30)
+    assert wait_for(
+        lambda: Reminder.objects.filter(session=session, status="sent").count() == 3, timeout=30
+    )
     assert wait_for(lambda: len(smtp_server.messages) == 2, timeout=5)
-    by_kind = {Reminder.objects.get(pk=int(m["X-Reminder-Id"])).kind: m for m in smtp_server.messages}
+    by_kind = {
+        Reminder.objects.get(pk=int(m["X-Reminder-Id"])).kind: m for m in smtp_server.messages
+    }
     assert set(by_kind) == {"lab_checklist", "prep"}
     prep = by_kind["prep"]
     assert prep["To"] == patient.email
@@ -192,8 +231,11 @@ def test_book_move_cancel_through_a_real_worker(clinic, clinic_day, make_patient
     # Move: scheduled reminders re-timed (not sent again now); one move notice per channel.
     new_start = at(clinic_day + dt.timedelta(days=2), 11)
     services.reschedule(session=session, start=new_start)
-    pending = {r.kind: r for r in Reminder.objects.filter(session=session, status="pending")
-               if r.kind in ("prep", "day_before")}
+    pending = {
+        r.kind: r
+        for r in Reminder.objects.filter(session=session, status="pending")
+        if r.kind in ("prep", "day_before")
+    }
     assert pending["prep"].due_at == at(new_start.date() - dt.timedelta(days=3), 10)
     assert pending["day_before"].due_at == at(new_start.date() - dt.timedelta(days=1), 10)
     dispatch(broker)
@@ -201,7 +243,10 @@ def test_book_move_cancel_through_a_real_worker(clinic, clinic_day, make_patient
     moved = smtp_server.messages[2]
     assert "moved" in moved["Subject"]
     (ics_part,) = [p for p in moved.iter_attachments() if p.get_content_type() == "text/calendar"]
-    assert icalendar.Calendar.from_ical(ics_part.get_content()).walk("VEVENT")[0]["DTSTART"].dt == new_start
+    assert (
+        icalendar.Calendar.from_ical(ics_part.get_content()).walk("VEVENT")[0]["DTSTART"].dt
+        == new_start
+    )
     assert wait_for(lambda: len(read_file_messages(worker_env["SMS_FILE_PATH"])) == 2, timeout=10)
 
     # Cancel: one notice per channel and nothing else, even after every row "falls due".
@@ -222,21 +267,39 @@ def test_book_move_cancel_through_a_real_worker(clinic, clinic_day, make_patient
 def _many_due_reminders(clinic, clinic_day, make_patient, n: int) -> list[int]:
     """n email notices due now, spread over a few booked sessions (email-only patients)."""
     sessions = [
-        services.book_session(patient=make_patient(mobile="", preferred_channel="email"),
-                              protocol=clinic["protocols"]["natalizumab"], dose_number=1,
-                              start=at(clinic_day, 8 + i), nurse=clinic["nurses"][1])
+        services.book_session(
+            patient=make_patient(mobile="", preferred_channel="email"),
+            protocol=clinic["protocols"]["natalizumab"],
+            dose_number=1,
+            start=at(clinic_day, 8 + i),
+            nurse=clinic["nurses"][1],
+        )
         for i in range(4)
     ]
-    Reminder.objects.filter(session__in=sessions).update(status="cancelled", skip_reason="test setup")
+    Reminder.objects.filter(session__in=sessions).update(
+        status="cancelled", skip_reason="test setup"
+    )
     now = timezone.now() - dt.timedelta(seconds=1)
-    Reminder.objects.bulk_create([
-        Reminder(session=sessions[i % 4], kind="reschedule", channel="email", due_at=now) for i in range(n)
-    ])
+    Reminder.objects.bulk_create(
+        [
+            Reminder(session=sessions[i % 4], kind="reschedule", channel="email", due_at=now)
+            for i in range(n)
+        ]
+    )
     return [s.pk for s in sessions]
 
 
-def test_kill_9_mid_batch_loses_nothing(clinic, clinic_day, make_patient, quiet_off, smtp_server,
-                                        start_worker, broker, record_property, tmp_path):
+def test_kill_9_mid_batch_loses_nothing(
+    clinic,
+    clinic_day,
+    make_patient,
+    quiet_off,
+    smtp_server,
+    start_worker,
+    broker,
+    record_property,
+    tmp_path,
+):
     n = 400
     session_ids = _many_due_reminders(clinic, clinic_day, make_patient, n)
     rng = random.Random()
@@ -252,19 +315,34 @@ def test_kill_9_mid_batch_loses_nothing(clinic, clinic_day, make_patient, quiet_
         kills.append(len(smtp_server.messages))
     start_worker()
     dispatch(broker)
-    done = wait_for(lambda: not live_or_due(session_ids).exists(), timeout=120, broker=broker, redispatch=3)
+    done = wait_for(
+        lambda: not live_or_due(session_ids).exists(), timeout=120, broker=broker, redispatch=3
+    )
     time.sleep(1)  # let any straggling redelivered task finish
-    statuses = collections.Counter(Reminder.objects.filter(session_id__in=session_ids, kind="reschedule")
-                                   .values_list("status", flat=True))
-    ids = set(Reminder.objects.filter(session_id__in=session_ids, kind="reschedule")
-              .values_list("pk", flat=True))
+    statuses = collections.Counter(
+        Reminder.objects.filter(session_id__in=session_ids, kind="reschedule").values_list(
+            "status", flat=True
+        )
+    )
+    ids = set(
+        Reminder.objects.filter(session_id__in=session_ids, kind="reschedule").values_list(
+            "pk", flat=True
+        )
+    )
     counts = collections.Counter(int(m["X-Reminder-Id"]) for m in smtp_server.messages)
     delivered = set(counts) & ids
     duplicates = sum(c - 1 for c in counts.values())
     lost = len(ids - delivered)
-    result = {"reminders": n, "sent_rows": statuses.get("sent", 0), "delivered_distinct": len(delivered),
-              "smtp_total": sum(counts.values()), "duplicates": duplicates, "lost": lost,
-              "killed_after_messages": kills, "statuses": dict(statuses)}
+    result = {
+        "reminders": n,
+        "sent_rows": statuses.get("sent", 0),
+        "delivered_distinct": len(delivered),
+        "smtp_total": sum(counts.values()),
+        "duplicates": duplicates,
+        "lost": lost,
+        "killed_after_messages": kills,
+        "statuses": dict(statuses),
+    }
     print("FAULT TEST", json.dumps(result))
     record_property("fault_test", json.dumps(result))
     (ROOT / "var").mkdir(exist_ok=True)

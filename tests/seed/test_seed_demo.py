@@ -46,8 +46,22 @@ def counts() -> dict[str, int]:
         Series,
     )
 
-    models = (User, Patient, PatientProtocol, LabResult, Chair, Closure, InfusionSession, Nurse,
-              NurseShift, NurseTimeOff, OpeningHours, Reminder, Series, AuditEvent)
+    models = (
+        User,
+        Patient,
+        PatientProtocol,
+        LabResult,
+        Chair,
+        Closure,
+        InfusionSession,
+        Nurse,
+        NurseShift,
+        NurseTimeOff,
+        OpeningHours,
+        Reminder,
+        Series,
+        AuditEvent,
+    )
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -57,8 +71,11 @@ def counts() -> dict[str, int]:
 def _rule_for(rules, dose: int, option: str):
     """The dose rule covering `dose` (the option's own rule first), by plain comparisons."""
     for opt in (option, "standard"):
-        found = [r for r in rules if r.option == opt and r.from_dose <= dose
-                 and (r.to_dose is None or dose <= r.to_dose)]
+        found = [
+            r
+            for r in rules
+            if r.option == opt and r.from_dose <= dose and (r.to_dose is None or dose <= r.to_dose)
+        ]
         if found:
             return max(found, key=lambda r: r.from_dose)
     return None
@@ -92,8 +109,11 @@ def rule_problems() -> list[str]:
     for r in DoseRule.objects.all():
         rules[r.protocol_id].append(r)
 
-    active = list(InfusionSession.objects.filter(status__in=ACTIVE)
-                  .select_related("chair", "nurse", "protocol"))
+    active = list(
+        InfusionSession.objects.filter(status__in=ACTIVE).select_related(
+            "chair", "nurse", "protocol"
+        )
+    )
     problems = []
     for s in active:
         name = f"session {s.pk} ({s.protocol.code} #{s.dose_number}, {s.start.astimezone(tz):%Y-%m-%d %H:%M})"
@@ -104,11 +124,13 @@ def rule_problems() -> list[str]:
         if rule is None:
             problems.append(f"{name}: no dose rule")
             continue
-        if (s.premed_start != s.start
-                or s.infusion_start - s.start != dt.timedelta(minutes=rule.premed_lead_minutes)
-                or s.infusion_end - s.infusion_start != dt.timedelta(minutes=rule.infusion_minutes)
-                or s.observation_end - s.infusion_end != dt.timedelta(minutes=rule.observation_minutes)
-                or s.chair_release_at - s.observation_end != turnover):
+        if (
+            s.premed_start != s.start
+            or s.infusion_start - s.start != dt.timedelta(minutes=rule.premed_lead_minutes)
+            or s.infusion_end - s.infusion_start != dt.timedelta(minutes=rule.infusion_minutes)
+            or s.observation_end - s.infusion_end != dt.timedelta(minutes=rule.observation_minutes)
+            or s.chair_release_at - s.observation_end != turnover
+        ):
             problems.append(f"{name}: phase times do not match the dose rule plus turnover")
         # Rule 3: opening hours on an open day.
         if day in closed:
@@ -123,8 +145,10 @@ def rule_problems() -> list[str]:
         if s.nurse is None:
             problems.append(f"{name}: no nurse")
         else:
-            if not any(st <= a.time() and e.date() == day and e.time() <= en
-                       for st, en in shifts[(s.nurse_id, day.weekday())]):
+            if not any(
+                st <= a.time() and e.date() == day and e.time() <= en
+                for st, en in shifts[(s.nurse_id, day.weekday())]
+            ):
                 problems.append(f"{name}: nurse {s.nurse.name} not on shift")
             if any(f <= day <= t for f, t in time_off[s.nurse_id]):
                 problems.append(f"{name}: nurse {s.nurse.name} is on time off")
@@ -136,8 +160,10 @@ def rule_problems() -> list[str]:
             problems.append(f"{name}: chair {s.chair.name} is inactive")
 
     # Rule 1: chairs, turnover included. Rule 2: patients.
-    for key, end_field, what in (("chair_id", "chair_release_at", "chair"),
-                                 ("patient_id", "observation_end", "patient")):
+    for key, end_field, what in (
+        ("chair_id", "chair_release_at", "chair"),
+        ("patient_id", "observation_end", "patient"),
+    ):
         groups = defaultdict(list)
         for s in active:
             groups[getattr(s, key)].append(s)
@@ -161,7 +187,9 @@ def rule_problems() -> list[str]:
                 problems.append(f"nurse {s.nurse.name}: {here} patients at {s.start} (max {cap})")
         for prev, nxt in zip(items, items[1:], strict=False):
             if nxt.start - prev.start < stagger:
-                problems.append(f"nurse {prev.nurse.name}: starts {prev.pk} and {nxt.pk} within the stagger")
+                problems.append(
+                    f"nurse {prev.nurse.name}: starts {prev.pk} and {nxt.pk} within the stagger"
+                )
 
     # Rule 6: dose numbers follow on, minimum spacing, and an override reason outside the window.
     held = defaultdict(list)
@@ -183,7 +211,9 @@ def rule_problems() -> list[str]:
             if day <= prev and not rule.joins_series:
                 problems.append(f"session {s.pk}: dose {n} not after dose {n - 1}")
             if rule.min_interval_days is not None and (day - prev).days < rule.min_interval_days:
-                problems.append(f"session {s.pk}: dose {n} only {(day - prev).days} days after dose {n - 1}")
+                problems.append(
+                    f"session {s.pk}: dose {n} only {(day - prev).days} days after dose {n - 1}"
+                )
             if rule.interval_days is None:
                 continue
             anchor = prev
@@ -193,11 +223,16 @@ def rule_problems() -> list[str]:
                     first -= 1
                 anchor = dates.get(first, prev)
             due = anchor + dt.timedelta(days=rule.interval_days)
-            in_window = (due - dt.timedelta(days=rule.window_early_days) <= day
-                         <= due + dt.timedelta(days=rule.window_late_days))
+            in_window = (
+                due - dt.timedelta(days=rule.window_early_days)
+                <= day
+                <= due + dt.timedelta(days=rule.window_late_days)
+            )
             if not in_window and not s.override_reason:
-                problems.append(f"session {s.pk}: dose {n} on {day}, due {due}, outside the window "
-                                "without an override reason")
+                problems.append(
+                    f"session {s.pk}: dose {n} on {day}, due {due}, outside the window "
+                    "without an override reason"
+                )
     return problems
 
 
@@ -222,7 +257,12 @@ def past_overlaps() -> list[str]:
 def _assert_demo_logins():
     from scheduling.roles import roles_of
 
-    expected = {"manager": "manager", "frontdesk": "front_desk", "nurse1": "nurse", "nurse8": "nurse"}
+    expected = {
+        "manager": "manager",
+        "frontdesk": "front_desk",
+        "nurse1": "nurse",
+        "nurse8": "nurse",
+    }
     for username, role in expected.items():
         user = authenticate(username=username, password=DEMO_PASSWORD)
         assert user is not None, username
@@ -242,8 +282,13 @@ def _assert_labs_rems_and_worklist():
     colours = {c.status for c in selectors.lab_readiness_for_sessions(sessions).values()}
     assert colours == {"red", "amber", "green"}
     # REMS: most authorizations are valid, some have lapsed and show up on the roster.
-    rems = {selectors.rems_status(s, s.patient.treatments.filter(active=True, protocol=s.protocol).first())
-            for s in sessions if s.protocol.rems_program}
+    rems = {
+        selectors.rems_status(
+            s, s.patient.treatments.filter(active=True, protocol=s.protocol).first()
+        )
+        for s in sessions
+        if s.protocol.rems_program
+    }
     assert {"authorized", "not_authorized"} <= rems
     # The due worklist is not empty: some due patients are left for the coordinator.
     assert selectors.due_worklist()
@@ -274,7 +319,8 @@ def test_seed_builds_a_believable_center(seeded):
     assert Patient.objects.count() == SMALL
     # Every protocol of the catalogue has patients.
     assert set(PatientProtocol.objects.values_list("protocol__code", flat=True)) == set(
-        Protocol.objects.values_list("code", flat=True))
+        Protocol.objects.values_list("code", flat=True)
+    )
     assert Patient.objects.filter(sms_opted_out_at__isnull=False).exists()
     assert Patient.objects.filter(mobile="").exists()  # email-only patients
     assert Patient.objects.exclude(time_zone="America/New_York").exists()
@@ -308,10 +354,19 @@ def test_every_booked_session_keeps_the_scheduling_rules(seeded):
     s = InfusionSession.objects.filter(status__in=ACTIVE).order_by("start").first()
     local = s.start.astimezone(ZoneInfo("America/New_York"))
     shift = local.replace(hour=2, minute=0) - local
-    InfusionSession.objects.filter(pk=s.pk).update(**{
-        f: getattr(s, f) + shift for f in ("start", "premed_start", "infusion_start", "infusion_end",
-                                           "observation_end", "chair_release_at")
-    })
+    InfusionSession.objects.filter(pk=s.pk).update(
+        **{
+            f: getattr(s, f) + shift
+            for f in (
+                "start",
+                "premed_start",
+                "infusion_start",
+                "infusion_end",
+                "observation_end",
+                "chair_release_at",
+            )
+        }
+    )
     problems = rule_problems()
     assert any("outside opening hours" in p for p in problems)
     assert any("not on shift" in p for p in problems)

@@ -51,10 +51,15 @@ def booked_day(clinic, clinic_day, make_patient, front_desk):
                 protocol, hour = protocols["ocrelizumab_iv"], 7 + (i // 2) % 6
             else:
                 protocol, hour = protocols["natalizumab"], 8 + (i // 2) % 8
-            sessions.append(services.book_session(
-                patient=patient, protocol=protocol, dose_number=1,
-                start=at(clinic_day, hour, 15 * (i % 4)), by=front_desk,
-            ))
+            sessions.append(
+                services.book_session(
+                    patient=patient,
+                    protocol=protocol,
+                    dose_number=1,
+                    start=at(clinic_day, hour, 15 * (i % 4)),
+                    by=front_desk,
+                )
+            )
         made["n"] += n
         return sessions
 

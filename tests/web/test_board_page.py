@@ -19,7 +19,11 @@ def test_board_shows_each_session_as_a_block_with_phases(login, front_desk, book
         assert f'data-session="{s.pk}"' in html
         assert s.patient.initials in html
     assert html.count('class="phase phase-I"') == 2
-    assert 'class="phase phase-P"' in html and 'class="phase phase-O"' in html and 'class="phase phase-T"' in html
+    assert (
+        'class="phase phase-P"' in html
+        and 'class="phase phase-O"' in html
+        and 'class="phase phase-T"' in html
+    )
     # Natalizumab carries a REMS badge, Ocrevus does not: exactly one on the board (plus the legend).
     assert html.count('class="rems rems-') == 1
     assert "Labs missing" in html  # no labs on file: red, in words as well as colour
@@ -27,7 +31,9 @@ def test_board_shows_each_session_as_a_block_with_phases(login, front_desk, book
 
 def test_board_block_position_follows_the_clock(login, front_desk, booked_day, clinic_day):
     (ocrevus,) = booked_day(1)  # 07:00 arrival on a 07:00-19:00 grid of 15-minute columns
-    html = login(front_desk).get(reverse("board"), {"date": clinic_day.isoformat()}).content.decode()
+    html = (
+        login(front_desk).get(reverse("board"), {"date": clinic_day.isoformat()}).content.decode()
+    )
     minutes = int((ocrevus.chair_release_at - ocrevus.start).total_seconds() // 60)
     end_col = 2 + -(-minutes // 15)
     assert f"grid-column: 2 / {end_col}" in html
@@ -75,7 +81,9 @@ def test_cancel_needs_a_reason_shown_in_place(login, front_desk, booked_day):
     assert 'class="errorlist' in response.content.decode()
     session.refresh_from_db()
     assert session.status == "booked"
-    done = client.post(reverse("session_cancel", args=[session.pk]), {"reason": "Patient has a cold"})
+    done = client.post(
+        reverse("session_cancel", args=[session.pk]), {"reason": "Patient has a cold"}
+    )
     assert done.status_code == 302
     session.refresh_from_db()
     assert session.status == "cancelled" and session.cancel_reason == "Patient has a cold"
@@ -95,24 +103,39 @@ def test_check_in_from_the_board(login, front_desk, booked_day):
 def test_reschedule_lists_options_and_moves(login, front_desk, booked_day, clinic_day):
     (session,) = booked_day(1)
     client = login(front_desk)
-    page = client.get(reverse("session_reschedule", args=[session.pk]),
-                      {"date_from": clinic_day.isoformat(), "date_to": clinic_day.isoformat()})
+    page = client.get(
+        reverse("session_reschedule", args=[session.pk]),
+        {"date_from": clinic_day.isoformat(), "date_to": clinic_day.isoformat()},
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "Move here" in html
-    bad = client.get(reverse("session_reschedule", args=[session.pk]), {"date_from": "x", "date_to": "y"})
+    bad = client.get(
+        reverse("session_reschedule", args=[session.pk]), {"date_from": "x", "date_to": "y"}
+    )
     assert bad.status_code == 200 and 'class="errorlist' in bad.content.decode()
     import re
 
     start = re.findall(r'name="start" value="([^"]+)"', html)[-1]
     chair = re.findall(r'name="chair" value="([^"]+)"', html)[-1]
-    moved = client.post(reverse("session_reschedule", args=[session.pk]), {
-        "date_from": clinic_day.isoformat(), "date_to": clinic_day.isoformat(), "start": start, "chair": chair,
-    })
+    moved = client.post(
+        reverse("session_reschedule", args=[session.pk]),
+        {
+            "date_from": clinic_day.isoformat(),
+            "date_to": clinic_day.isoformat(),
+            "start": start,
+            "chair": chair,
+        },
+    )
     assert moved.status_code == 302, moved.content.decode()[:2000]
     session.refresh_from_db()
     assert session.start == dt.datetime.fromisoformat(start)
-    garbage = client.post(reverse("session_reschedule", args=[session.pk]), {
-        "date_from": clinic_day.isoformat(), "date_to": clinic_day.isoformat(), "start": "not-a-time",
-    })
+    garbage = client.post(
+        reverse("session_reschedule", args=[session.pk]),
+        {
+            "date_from": clinic_day.isoformat(),
+            "date_to": clinic_day.isoformat(),
+            "start": "not-a-time",
+        },
+    )
     assert garbage.status_code == 400

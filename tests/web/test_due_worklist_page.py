@@ -16,13 +16,20 @@ def _due_patient(make_patient, protocol, chair, given_on_days_ago):
 
     patient = make_patient()
     day = timezone.now().astimezone(TZ).date() - dt.timedelta(days=given_on_days_ago)
-    services.record_past_dose(patient=patient, protocol=protocol, dose_number=1, chair=chair,
-                              start=dt.datetime.combine(day, dt.time(9), tzinfo=TZ))
+    services.record_past_dose(
+        patient=patient,
+        protocol=protocol,
+        dose_number=1,
+        chair=chair,
+        start=dt.datetime.combine(day, dt.time(9), tzinfo=TZ),
+    )
     return patient
 
 
 def test_due_lists_patient_with_link_into_find_and_book(login, front_desk, clinic, make_patient):
-    patient = _due_patient(make_patient, clinic["protocols"]["natalizumab"], clinic["chairs"][0], 26)
+    patient = _due_patient(
+        make_patient, clinic["protocols"]["natalizumab"], clinic["chairs"][0], 26
+    )
     page = login(front_desk).get(reverse("due"))
     assert page.status_code == 200
     html = page.content.decode()
@@ -30,7 +37,9 @@ def test_due_lists_patient_with_link_into_find_and_book(login, front_desk, clini
     assert f"/book/?patient={patient.pk}&amp;protocol=natalizumab&amp;dose_number=2" in html
 
 
-def test_due_query_count_is_constant(login, front_desk, clinic, make_patient, django_assert_max_num_queries):
+def test_due_query_count_is_constant(
+    login, front_desk, clinic, make_patient, django_assert_max_num_queries
+):
     client = login(front_desk)
     for _ in range(2):
         _due_patient(make_patient, clinic["protocols"]["natalizumab"], clinic["chairs"][0], 26)

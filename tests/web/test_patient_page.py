@@ -6,7 +6,9 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_patient_page_shows_sessions_labs_reminders_and_contact(login, front_desk, nurse_user, booked_day):
+def test_patient_page_shows_sessions_labs_reminders_and_contact(
+    login, front_desk, nurse_user, booked_day
+):
     (session,) = booked_day(1)
     patient = session.patient
     patient.sms_opted_out_at = session.created_at

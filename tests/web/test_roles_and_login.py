@@ -33,7 +33,9 @@ def test_login_page_renders_and_bad_password_shows_error_in_place(client, front_
 def test_login_then_home_redirects_by_role(client, front_desk, nurse_user, manager):
     for user, target in [(front_desk, "board"), (nurse_user, "roster"), (manager, "board")]:
         client.logout()
-        response = client.post(reverse("login"), {"username": user.username, "password": DEMO_PASSWORD})
+        response = client.post(
+            reverse("login"), {"username": user.username, "password": DEMO_PASSWORD}
+        )
         assert response.status_code == 302
         home = client.get(response.url)
         assert home.status_code == 302 and home.url == reverse(target), user.username
@@ -45,10 +47,18 @@ def test_user_without_role_gets_403_on_home(client, django_user_model):
     assert client.get(reverse("home")).status_code == 403
 
 
-def test_navigation_shows_only_the_pages_of_the_role(login, front_desk, nurse_user, manager, clinic):
+def test_navigation_shows_only_the_pages_of_the_role(
+    login, front_desk, nurse_user, manager, clinic
+):
     nav = {
-        front_desk: ({"Day board", "Find &amp; book", "Due worklist", "Patients"}, {"Roster", "Utilization"}),
-        nurse_user: ({"Roster", "Patients"}, {"Day board", "Find &amp; book", "Due worklist", "Utilization"}),
+        front_desk: (
+            {"Day board", "Find &amp; book", "Due worklist", "Patients"},
+            {"Roster", "Utilization"},
+        ),
+        nurse_user: (
+            {"Roster", "Patients"},
+            {"Day board", "Find &amp; book", "Due worklist", "Utilization"},
+        ),
         manager: ({"Day board", "Find &amp; book", "Due worklist", "Roster", "Utilization"}, set()),
     }
     for user, (shown, hidden) in nav.items():
@@ -76,7 +86,10 @@ def test_nurse_cannot_post_a_booking_or_cancel(login, nurse_user, booked_day):
     (session,) = booked_day(1)
     client = login(nurse_user)
     assert client.post(reverse("book"), {"patient": session.patient_id}).status_code == 403
-    assert client.post(reverse("session_cancel", args=[session.pk]), {"reason": "x"}).status_code == 403
+    assert (
+        client.post(reverse("session_cancel", args=[session.pk]), {"reason": "x"}).status_code
+        == 403
+    )
     session.refresh_from_db()
     assert session.status == "booked"
 

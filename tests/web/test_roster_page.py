@@ -42,12 +42,16 @@ def test_roster_status_buttons_swap_the_row(login, nurse_user, booked_day):
     assert no_show.status_code == 302  # plain POST falls back to a redirect with a message
 
 
-@pytest.mark.parametrize("params", [{"date": "nope"}, {"nurse": "abc"}, {"nurse": "999999"}, {"print": "1"}])
+@pytest.mark.parametrize(
+    "params", [{"date": "nope"}, {"nurse": "abc"}, {"nurse": "999999"}, {"print": "1"}]
+)
 def test_roster_bad_params_never_500(login, nurse_user, clinic, params):
     assert login(nurse_user).get(reverse("roster"), params).status_code == 200
 
 
-def test_roster_query_count_is_constant(login, manager, booked_day, clinic_day, django_assert_max_num_queries):
+def test_roster_query_count_is_constant(
+    login, manager, booked_day, clinic_day, django_assert_max_num_queries
+):
     client = login(manager)
     booked_day(2)
     client.get(reverse("roster"), {"date": clinic_day.isoformat()})  # warm caches

@@ -22,7 +22,9 @@ def test_figures_add_up(booked_day, clinic_day):
     assert u.by_hour[0].nurse_hours_on_shift == pytest.approx(4)
 
 
-def test_utilization_query_count_constant_in_sessions_and_days(booked_day, clinic_day, django_assert_num_queries):
+def test_utilization_query_count_constant_in_sessions_and_days(
+    booked_day, clinic_day, django_assert_num_queries
+):
     booked_day(1)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -31,13 +33,20 @@ def test_utilization_query_count_constant_in_sessions_and_days(booked_day, clini
         utilization(date_from=clinic_day, date_to=clinic_day)
     booked_day(5)
     with django_assert_num_queries(len(one.captured_queries)):
-        utilization(date_from=clinic_day - dt.timedelta(days=10), date_to=clinic_day + dt.timedelta(days=10))
+        utilization(
+            date_from=clinic_day - dt.timedelta(days=10), date_to=clinic_day + dt.timedelta(days=10)
+        )
 
 
 def test_manager_sees_svg_charts(login, manager, booked_day, clinic_day):
     booked_day(2)
-    page = login(manager).get(reverse("utilization"), {"date_from": clinic_day.isoformat(),
-                                                       "date_to": (clinic_day + dt.timedelta(days=4)).isoformat()})
+    page = login(manager).get(
+        reverse("utilization"),
+        {
+            "date_from": clinic_day.isoformat(),
+            "date_to": (clinic_day + dt.timedelta(days=4)).isoformat(),
+        },
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert html.count("<svg viewBox") == 4
@@ -45,8 +54,14 @@ def test_manager_sees_svg_charts(login, manager, booked_day, clinic_day):
     assert "Peak concurrency" in html
 
 
-@pytest.mark.parametrize("params", [{"date_from": "x"}, {"date_from": "2026-01-10", "date_to": "2026-01-01"},
-                                    {"date_from": "2026-01-01", "date_to": "2027-01-01"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_from": "x"},
+        {"date_from": "2026-01-10", "date_to": "2026-01-01"},
+        {"date_from": "2026-01-01", "date_to": "2027-01-01"},
+    ],
+)
 def test_bad_dates_never_500(login, manager, clinic, params):
     page = login(manager).get(reverse("utilization"), params)
     assert page.status_code == 200 and "errorlist" in page.content.decode()

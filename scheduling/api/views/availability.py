@@ -49,17 +49,34 @@ class SlotSerializer(PhaseTimesMixin):
 class AvailabilityApi(ClinicView):
     class FilterSerializer(serializers.Serializer):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
-        protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all(),
-                                                help_text="Protocol code, e.g. ocrelizumab_iv.")
-        dose = serializers.IntegerField(min_value=1, max_value=500, required=False,
-                                        help_text="Dose number; defaults to the patient's next dose.")
+        protocol = serializers.SlugRelatedField(
+            slug_field="code",
+            queryset=Protocol.objects.all(),
+            help_text="Protocol code, e.g. ocrelizumab_iv.",
+        )
+        dose = serializers.IntegerField(
+            min_value=1,
+            max_value=500,
+            required=False,
+            help_text="Dose number; defaults to the patient's next dose.",
+        )
         date_from = serializers.DateField(required=False, help_text="Defaults to today.")
-        date_to = serializers.DateField(required=False, help_text="Defaults to date_from + 13 days.")
+        date_to = serializers.DateField(
+            required=False, help_text="Defaults to date_from + 13 days."
+        )
         limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
-        series = serializers.BooleanField(default=False, help_text="Search the whole series from this dose.")
-        option = serializers.ChoiceField(choices=InfusionOption.choices, default=InfusionOption.STANDARD)
-        length = serializers.IntegerField(min_value=1, max_value=10, required=False,
-                                          help_text="Series length (e.g. steroid course days).")
+        series = serializers.BooleanField(
+            default=False, help_text="Search the whole series from this dose."
+        )
+        option = serializers.ChoiceField(
+            choices=InfusionOption.choices, default=InfusionOption.STANDARD
+        )
+        length = serializers.IntegerField(
+            min_value=1,
+            max_value=10,
+            required=False,
+            help_text="Series length (e.g. steroid course days).",
+        )
         chair = IdField(required=False)
         nurse = IdField(required=False)
 
@@ -76,8 +93,11 @@ class AvailabilityApi(ClinicView):
             attrs["date_from"], attrs["date_to"] = date_from, date_to
             return attrs
 
-    @extend_schema(operation_id="availability", parameters=[FilterSerializer],
-                   responses=responses({200: SlotSerializer(many=True)}))
+    @extend_schema(
+        operation_id="availability",
+        parameters=[FilterSerializer],
+        responses=responses({200: SlotSerializer(many=True)}),
+    )
     @method_decorator(center_settings_scope)  # validation, next dose and search share one read
     def get(self, request):
         """Free options ranked best first: start, chair, nurse and every phase time."""
@@ -86,10 +106,17 @@ class AvailabilityApi(ClinicView):
         dose = q.get("dose") or services.expected_next_dose(patient, protocol)
         try:
             slots = selectors.availability(
-                patient=patient, protocol=protocol, dose_number=dose,
-                date_from=q["date_from"], date_to=q["date_to"], limit=q["limit"],
-                option=q["option"], series=q["series"], length=q.get("length"),
-                chair_id=q.get("chair"), nurse_id=q.get("nurse"),
+                patient=patient,
+                protocol=protocol,
+                dose_number=dose,
+                date_from=q["date_from"],
+                date_to=q["date_to"],
+                limit=q["limit"],
+                option=q["option"],
+                series=q["series"],
+                length=q.get("length"),
+                chair_id=q.get("chair"),
+                nurse_id=q.get("nurse"),
             )
         except ValueError as exc:  # the catalogue has no rule for that dose/option/length
             raise serializers.ValidationError({"dose": [str(exc)]}) from exc
@@ -100,8 +127,16 @@ class AvailabilityApi(ClinicView):
         """Engine slots as plain rows, chair and nurse names from two queries in all."""
         chair_ids = {p.chair_id for s in slots for p in s.placements}
         nurse_ids = {p.nurse_id for s in slots for p in s.placements}
-        chairs = dict(Chair.objects.filter(pk__in=chair_ids).values_list("pk", "name")) if chair_ids else {}
-        nurses = dict(Nurse.objects.filter(pk__in=nurse_ids).values_list("pk", "name")) if nurse_ids else {}
+        chairs = (
+            dict(Chair.objects.filter(pk__in=chair_ids).values_list("pk", "name"))
+            if chair_ids
+            else {}
+        )
+        nurses = (
+            dict(Nurse.objects.filter(pk__in=nurse_ids).values_list("pk", "name"))
+            if nurse_ids
+            else {}
+        )
         tz = center_tz()
         rows = []
         for slot in slots:
@@ -109,14 +144,23 @@ class AvailabilityApi(ClinicView):
             doses = []
             for p in slot.placements:
                 t = p.timeline
-                doses.append({
-                    "dose_number": p.dose_number,
-                    "day_offset": (t.start.astimezone(tz).date() - first_day).days,
-                    "chair": p.chair_id, "chair_name": chairs.get(p.chair_id, ""),
-                    "nurse": p.nurse_id, "nurse_name": nurses.get(p.nurse_id, ""),
-                    "start": t.start, "premed_start": t.premed_start,
-                    "infusion_start": t.infusion_start, "infusion_end": t.infusion_end,
-                    "observation_end": t.observation_end, "chair_release_at": t.chair_release_at,
-                })
-            rows.append({**doses[0], "score": slot.score, "score_parts": slot.score_parts, "doses": doses})
+                doses.append(
+                    {
+                        "dose_number": p.dose_number,
+                        "day_offset": (t.start.astimezone(tz).date() - first_day).days,
+                        "chair": p.chair_id,
+                        "chair_name": chairs.get(p.chair_id, ""),
+                        "nurse": p.nurse_id,
+                        "nurse_name": nurses.get(p.nurse_id, ""),
+                        "start": t.start,
+                        "premed_start": t.premed_start,
+                        "infusion_start": t.infusion_start,
+                        "infusion_end": t.infusion_end,
+                        "observation_end": t.observation_end,
+                        "chair_release_at": t.chair_release_at,
+                    }
+                )
+            rows.append(
+                {**doses[0], "score": slot.score, "score_parts": slot.score_parts, "doses": doses}
+            )
         return rows

@@ -31,7 +31,9 @@ class ClinicView(APIView):
         return paginator.get_paginated_response(data)
 
 
-BAD_REQUEST = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: `{field: [messages]}`.")
+BAD_REQUEST = OpenApiResponse(
+    FieldErrorsSerializer, description="Invalid input: `{field: [messages]}`."
+)
 CONFLICT = OpenApiResponse(ConflictSerializer, description="The chair, nurse or patient is taken.")
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such object.")
 AUTH = {

@@ -13,7 +13,9 @@ from scheduling.models import Chair, DoseRule, LabRequirement, LabTest, Nurse, N
 
 class DoseRuleSerializer(serializers.Serializer):
     from_dose = serializers.IntegerField()
-    to_dose = serializers.IntegerField(allow_null=True, help_text="Blank: this and every later dose.")
+    to_dose = serializers.IntegerField(
+        allow_null=True, help_text="Blank: this and every later dose."
+    )
     option = serializers.CharField()
     label = serializers.CharField()
     dose_amount = serializers.FloatField(allow_null=True)
@@ -77,8 +79,10 @@ class ProtocolListApi(ClinicView):
         class Meta:
             ref_name = "Protocol"
 
-    @extend_schema(operation_id="protocols_list",
-                   responses=responses({200: paged(OutputSerializer, "Protocol")}, bad=False))
+    @extend_schema(
+        operation_id="protocols_list",
+        responses=responses({200: paged(OutputSerializer, "Protocol")}, bad=False),
+    )
     def get(self, request):
         """The active protocol catalogue with dose rules and lab requirements."""
         rows = _catalogue_rows(self.OutputSerializer)
@@ -130,8 +134,10 @@ class ChairListApi(ClinicView):
         class Meta:
             ref_name = "Chair"
 
-    @extend_schema(operation_id="chairs_list",
-                   responses=responses({200: paged(OutputSerializer, "Chair")}, bad=False))
+    @extend_schema(
+        operation_id="chairs_list",
+        responses=responses({200: paged(OutputSerializer, "Chair")}, bad=False),
+    )
     def get(self, request):
         """Chairs and beds in display order (inactive ones included, flagged)."""
         return self.paginate(Chair.objects.all(), self.OutputSerializer)
@@ -150,8 +156,10 @@ class NurseListApi(ClinicView):
         class Meta:
             ref_name = "Nurse"
 
-    @extend_schema(operation_id="nurses_list",
-                   responses=responses({200: paged(OutputSerializer, "Nurse")}, bad=False))
+    @extend_schema(
+        operation_id="nurses_list",
+        responses=responses({200: paged(OutputSerializer, "Nurse")}, bad=False),
+    )
     def get(self, request):
         """Nurses with skills, concurrency limit and weekly shifts."""
         nurses = Nurse.objects.prefetch_related(

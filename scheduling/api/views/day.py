@@ -18,7 +18,8 @@ class RosterEntrySerializer(SessionOutputSerializer):
     premed_items = serializers.CharField()
     lab = ChecklistSerializer(help_text="Lab readiness on the session day.")
     rems = serializers.ChoiceField(
-        choices=["checked", "authorized", "not_authorized"], allow_null=True,
+        choices=["checked", "authorized", "not_authorized"],
+        allow_null=True,
         help_text="Null when the drug has no REMS program.",
     )
 
@@ -28,12 +29,22 @@ class RosterEntrySerializer(SessionOutputSerializer):
     def to_representation(self, s):
         row = super().to_representation(s)
         row["premed_items"] = s.premed_items
-        row["lab"] = {"status": s.lab.status, "items": [
-            {"test_code": i.test_code, "test_name": i.test_name, "gate": i.gate, "status": i.status,
-             "message": i.message, "last_collected": _day(i.last_collected),
-             "valid_until": _day(i.valid_until), "needed_by": _day(i.needed_by)}
-            for i in s.lab.items
-        ]}
+        row["lab"] = {
+            "status": s.lab.status,
+            "items": [
+                {
+                    "test_code": i.test_code,
+                    "test_name": i.test_name,
+                    "gate": i.gate,
+                    "status": i.status,
+                    "message": i.message,
+                    "last_collected": _day(i.last_collected),
+                    "valid_until": _day(i.valid_until),
+                    "needed_by": _day(i.needed_by),
+                }
+                for i in s.lab.items
+            ],
+        }
         row["rems"] = s.rems
         return row
 
@@ -44,7 +55,9 @@ def _day(value):
 
 class RosterApi(ClinicView):
     class FilterSerializer(serializers.Serializer):
-        date = serializers.DateField(required=False, help_text="Center-local day; defaults to today.")
+        date = serializers.DateField(
+            required=False, help_text="Center-local day; defaults to today."
+        )
         nurse = IdField(required=False, help_text="Nurse id; all nurses if absent.")
 
     class OutputSerializer(serializers.Serializer):
@@ -56,8 +69,11 @@ class RosterApi(ClinicView):
         class Meta:
             ref_name = "Roster"
 
-    @extend_schema(operation_id="roster", parameters=[FilterSerializer],
-                   responses=responses({200: OutputSerializer}))
+    @extend_schema(
+        operation_id="roster",
+        parameters=[FilterSerializer],
+        responses=responses({200: OutputSerializer}),
+    )
     def get(self, request):
         """A nurse's (or the floor's) day in start order: phases, premedication, labs, REMS."""
         q = self.query(self.FilterSerializer)
@@ -93,8 +109,11 @@ class DueApi(ClinicView):
         class Meta:
             ref_name = "DueItem"
 
-    @extend_schema(operation_id="due_list", parameters=[FilterSerializer],
-                   responses=responses({200: paged(OutputSerializer, "DueItem")}))
+    @extend_schema(
+        operation_id="due_list",
+        parameters=[FilterSerializer],
+        responses=responses({200: paged(OutputSerializer, "DueItem")}),
+    )
     def get(self, request):
         """Patients due (or overdue) for their next dose and not yet booked, overdue first."""
         q = self.query(self.FilterSerializer)
@@ -102,11 +121,21 @@ class DueApi(ClinicView):
         paginator = Pages()
         page = paginator.paginate_queryset(items, request, view=self)
         # Hand-built rows in OutputSerializer's shape (the declared fields are the schema).
-        return paginator.get_paginated_response([
-            {"patient": i.patient.pk, "patient_name": i.patient.full_name, "mrn": i.patient.mrn,
-             "protocol": i.protocol.code, "protocol_name": i.protocol.brand_name,
-             "dose_number": i.dose_number, "due_date": _day(i.due_date),
-             "window_start": _day(i.window_start), "window_end": _day(i.window_end),
-             "earliest_date": _day(i.earliest_date), "overdue_days": i.overdue_days}
-            for i in page
-        ])
+        return paginator.get_paginated_response(
+            [
+                {
+                    "patient": i.patient.pk,
+                    "patient_name": i.patient.full_name,
+                    "mrn": i.patient.mrn,
+                    "protocol": i.protocol.code,
+                    "protocol_name": i.protocol.brand_name,
+                    "dose_number": i.dose_number,
+                    "due_date": _day(i.due_date),
+                    "window_start": _day(i.window_start),
+                    "window_end": _day(i.window_end),
+                    "earliest_date": _day(i.earliest_date),
+                    "overdue_days": i.overdue_days,
+                }
+                for i in page
+            ]
+        )

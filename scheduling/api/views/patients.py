@@ -22,7 +22,10 @@ from scheduling.models import ACTIVE_STATUSES, InfusionSession
 
 def _patients():
     return Patient.objects.prefetch_related(
-        Prefetch("treatments", queryset=PatientProtocol.objects.filter(active=True).select_related("protocol"))
+        Prefetch(
+            "treatments",
+            queryset=PatientProtocol.objects.filter(active=True).select_related("protocol"),
+        )
     )
 
 
@@ -42,7 +45,9 @@ class PatientOutputSerializer(serializers.Serializer):
     time_zone = serializers.CharField()
     language = serializers.CharField()
     preferred_hour = serializers.IntegerField(allow_null=True)
-    protocols = serializers.SerializerMethodField(help_text="Codes of the protocols the patient is on.")
+    protocols = serializers.SerializerMethodField(
+        help_text="Codes of the protocols the patient is on."
+    )
 
     class Meta:
         ref_name = "Patient"
@@ -66,14 +71,22 @@ class PatientListApi(ClinicView):
         last_name = serializers.CharField(max_length=80)
         date_of_birth = serializers.DateField()
         email = serializers.EmailField(required=False, allow_blank=True, default="")
-        mobile = serializers.CharField(required=False, allow_blank=True, default="",
-                                       help_text="Any common form; stored as E.164.")
-        preferred_channel = serializers.ChoiceField(choices=PreferredChannel.choices, default="both")
+        mobile = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Any common form; stored as E.164.",
+        )
+        preferred_channel = serializers.ChoiceField(
+            choices=PreferredChannel.choices, default="both"
+        )
         email_consent = serializers.BooleanField(default=True)
         sms_consent = serializers.BooleanField(default=True)
         time_zone = serializers.CharField(max_length=64, required=False)
         language = serializers.CharField(max_length=8, default="en")
-        preferred_hour = serializers.IntegerField(min_value=0, max_value=23, required=False, allow_null=True)
+        preferred_hour = serializers.IntegerField(
+            min_value=0, max_value=23, required=False, allow_null=True
+        )
         notes = serializers.CharField(required=False, allow_blank=True, default="")
 
         class Meta:
@@ -103,18 +116,28 @@ class PatientListApi(ClinicView):
                 raise serializers.ValidationError(f"Unknown time zone {value!r}.") from exc
             return value
 
-    @extend_schema(operation_id="patients_list", parameters=[FilterSerializer],
-                   responses=responses({200: paged(PatientOutputSerializer, "Patient")}))
+    @extend_schema(
+        operation_id="patients_list",
+        parameters=[FilterSerializer],
+        responses=responses({200: paged(PatientOutputSerializer, "Patient")}),
+    )
     def get(self, request):
         """Patients by name; `?q=` searches MRN and names."""
         q = self.query(self.FilterSerializer).get("q")
         patients = _patients()
         if q:
-            patients = patients.filter(pk__in=selectors.patient_search(query=q, limit=200).values("pk"))
-        return self.paginate(patients.order_by("last_name", "first_name", "pk"), PatientOutputSerializer)
+            patients = patients.filter(
+                pk__in=selectors.patient_search(query=q, limit=200).values("pk")
+            )
+        return self.paginate(
+            patients.order_by("last_name", "first_name", "pk"), PatientOutputSerializer
+        )
 
-    @extend_schema(operation_id="patients_create", request=InputSerializer,
-                   responses=responses({201: PatientOutputSerializer}))
+    @extend_schema(
+        operation_id="patients_create",
+        request=InputSerializer,
+        responses=responses({201: PatientOutputSerializer}),
+    )
     def post(self, request):
         """Register a patient. A duplicate MRN is a 400 on `mrn`."""
         serializer = self.InputSerializer(data=request.data)
@@ -125,14 +148,18 @@ class PatientListApi(ClinicView):
             with transaction.atomic():
                 patient.save(force_insert=True)
         except IntegrityError as exc:  # two desks registering the same MRN at once
-            raise serializers.ValidationError({"mrn": ["A patient with this MRN already exists."]}) from exc
+            raise serializers.ValidationError(
+                {"mrn": ["A patient with this MRN already exists."]}
+            ) from exc
         patient = _patients().get(pk=patient.pk)
         return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
 class PatientDetailApi(ClinicView):
-    @extend_schema(operation_id="patients_retrieve",
-                   responses=responses({200: PatientOutputSerializer}, bad=False, not_found=True))
+    @extend_schema(
+        operation_id="patients_retrieve",
+        responses=responses({200: PatientOutputSerializer}, bad=False, not_found=True),
+    )
     def get(self, request, patient_id: int):
         """One patient with contact preferences and protocols."""
         return Response(PatientOutputSerializer(get_object_or_404(_patients(), pk=patient_id)).data)
@@ -140,7 +167,8 @@ class PatientDetailApi(ClinicView):
 
 class PatientChecklistApi(ClinicView):
     class FilterSerializer(serializers.Serializer):
-        session = IdField(required=False,
+        session = IdField(
+            required=False,
             help_text="Session id; defaults to the patient's next booked session.",
         )
 
@@ -152,13 +180,18 @@ class PatientChecklistApi(ClinicView):
         start = serializers.DateTimeField()
         status = serializers.ChoiceField(choices=["green", "amber", "red"])
         items = ChecklistItemSerializer(many=True)
-        missing = serializers.ListField(child=serializers.CharField(), help_text="Test codes not green.")
+        missing = serializers.ListField(
+            child=serializers.CharField(), help_text="Test codes not green."
+        )
 
         class Meta:
             ref_name = "PatientChecklist"
 
-    @extend_schema(operation_id="patients_checklist", parameters=[FilterSerializer],
-                   responses=responses({200: OutputSerializer}, not_found=True))
+    @extend_schema(
+        operation_id="patients_checklist",
+        parameters=[FilterSerializer],
+        responses=responses({200: OutputSerializer}, not_found=True),
+    )
     def get(self, request, patient_id: int):
         """Which labs the session needs, and which are in, pending, missing or expiring."""
         patient = get_object_or_404(Patient, pk=patient_id)
@@ -167,9 +200,15 @@ class PatientChecklistApi(ClinicView):
         if session_id is not None:
             session = sessions.filter(pk=session_id).first()
             if session is None:
-                raise serializers.ValidationError({"session": ["This patient has no such session."]})
+                raise serializers.ValidationError(
+                    {"session": ["This patient has no such session."]}
+                )
         else:
-            session = sessions.filter(status__in=ACTIVE_STATUSES, start__gte=timezone.now()).order_by("start").first()
+            session = (
+                sessions.filter(status__in=ACTIVE_STATUSES, start__gte=timezone.now())
+                .order_by("start")
+                .first()
+            )
             if session is None:
                 raise serializers.ValidationError(
                     {"session": ["The patient has no upcoming session; give ?session=<id>."]}

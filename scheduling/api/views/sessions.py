@@ -39,48 +39,71 @@ class SessionListApi(ClinicView):
         status = CommaChoicesField(choices=SessionStatus.choices, required=False)
 
         def validate(self, attrs):
-            if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
+            if (
+                attrs.get("date_from")
+                and attrs.get("date_to")
+                and attrs["date_to"] < attrs["date_from"]
+            ):
                 raise serializers.ValidationError({"date_to": ["date_to is before date_from."]})
             return attrs
 
     class InputSerializer(serializers.Serializer):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
-        protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all(),
-                                                help_text="Protocol code, e.g. ocrelizumab_iv.")
+        protocol = serializers.SlugRelatedField(
+            slug_field="code",
+            queryset=Protocol.objects.all(),
+            help_text="Protocol code, e.g. ocrelizumab_iv.",
+        )
         dose_number = serializers.IntegerField(min_value=1, max_value=500)
         start = AwareDateTimeField(help_text="Arrival, ISO 8601 with offset.")
-        chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.filter(active=True),
-                                                   required=False, allow_null=True)
-        nurse = serializers.PrimaryKeyRelatedField(queryset=Nurse.objects.filter(active=True),
-                                                   required=False, allow_null=True)
-        option = serializers.ChoiceField(choices=InfusionOption.choices, default=InfusionOption.STANDARD)
+        chair = serializers.PrimaryKeyRelatedField(
+            queryset=Chair.objects.filter(active=True), required=False, allow_null=True
+        )
+        nurse = serializers.PrimaryKeyRelatedField(
+            queryset=Nurse.objects.filter(active=True), required=False, allow_null=True
+        )
+        option = serializers.ChoiceField(
+            choices=InfusionOption.choices, default=InfusionOption.STANDARD
+        )
         override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
         class Meta:
             ref_name = "BookSessionIn"
 
-    @extend_schema(operation_id="sessions_list", parameters=[FilterSerializer],
-                   responses=responses({200: paged(SessionOutputSerializer, "Session")}))
+    @extend_schema(
+        operation_id="sessions_list",
+        parameters=[FilterSerializer],
+        responses=responses({200: paged(SessionOutputSerializer, "Session")}),
+    )
     def get(self, request):
         """Sessions in start order, filtered by center-local dates, patient, chair, nurse, status."""
         q = self.query(self.FilterSerializer)
         paginator = Pages()
-        page = paginator.paginate_queryset(session_values(selectors.session_list(**q)), request, view=self)
+        page = paginator.paginate_queryset(
+            session_values(selectors.session_list(**q)), request, view=self
+        )
         return paginator.get_paginated_response(session_rows(page))
 
-    @extend_schema(operation_id="sessions_book", request=InputSerializer,
-                   responses=responses({201: SessionOutputSerializer}, conflict=True))
+    @extend_schema(
+        operation_id="sessions_book",
+        request=InputSerializer,
+        responses=responses({201: SessionOutputSerializer}, conflict=True),
+    )
     def post(self, request):
         """Book one dose. The engine picks chair and nurse when not given."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.book_session(by=request.user, **serializer.validated_data)
-        return Response(SessionOutputSerializer(_fresh(session.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            SessionOutputSerializer(_fresh(session.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class SessionDetailApi(ClinicView):
-    @extend_schema(operation_id="sessions_retrieve",
-                   responses=responses({200: SessionOutputSerializer}, bad=False, not_found=True))
+    @extend_schema(
+        operation_id="sessions_retrieve",
+        responses=responses({200: SessionOutputSerializer}, bad=False, not_found=True),
+    )
     def get(self, request, session_id: int):
         """One session with its phase times."""
         return Response(SessionOutputSerializer(get_object_or_404(_SESSIONS, pk=session_id)).data)
@@ -92,10 +115,18 @@ class SeriesCreateApi(ClinicView):
     class InputSerializer(serializers.Serializer):
         patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
         protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all())
-        start = AwareDateTimeField(help_text="First dose's arrival; later doses at the same local time.")
-        first_dose = serializers.IntegerField(min_value=1, max_value=500, required=False, allow_null=True)
-        option = serializers.ChoiceField(choices=InfusionOption.choices, default=InfusionOption.STANDARD)
-        length = serializers.IntegerField(min_value=1, max_value=10, required=False, allow_null=True)
+        start = AwareDateTimeField(
+            help_text="First dose's arrival; later doses at the same local time."
+        )
+        first_dose = serializers.IntegerField(
+            min_value=1, max_value=500, required=False, allow_null=True
+        )
+        option = serializers.ChoiceField(
+            choices=InfusionOption.choices, default=InfusionOption.STANDARD
+        )
+        length = serializers.IntegerField(
+            min_value=1, max_value=10, required=False, allow_null=True
+        )
         override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
         class Meta:
@@ -110,15 +141,20 @@ class SeriesCreateApi(ClinicView):
         class Meta:
             ref_name = "Series"
 
-    @extend_schema(operation_id="series_book", request=InputSerializer,
-                   responses=responses({201: OutputSerializer}, conflict=True))
+    @extend_schema(
+        operation_id="series_book",
+        request=InputSerializer,
+        responses=responses({201: OutputSerializer}, conflict=True),
+    )
     def post(self, request):
         """Book a protocol's series (Ocrevus day 0 + 14, a Lemtrada course): every dose or none."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         series = services.book_series(by=request.user, **serializer.validated_data)
         data = {
-            "id": series.pk, "patient_id": series.patient_id, "protocol": series.protocol,
+            "id": series.pk,
+            "patient_id": series.patient_id,
+            "protocol": series.protocol,
             "sessions": list(_SESSIONS.filter(series=series).order_by("dose_number")),
         }
         return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
@@ -148,7 +184,8 @@ class _SessionActionApi(ClinicView):
 
 def _action_schema(operation_id, *, request=None, conflict=False):
     return extend_schema(
-        operation_id=operation_id, request=request,
+        operation_id=operation_id,
+        request=request,
         responses=responses({200: SessionOutputSerializer}, conflict=conflict, not_found=True),
     )
 
@@ -158,10 +195,12 @@ class RescheduleApi(_SessionActionApi):
 
     class InputSerializer(serializers.Serializer):
         start = AwareDateTimeField()
-        chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.filter(active=True),
-                                                   required=False, allow_null=True)
-        nurse = serializers.PrimaryKeyRelatedField(queryset=Nurse.objects.filter(active=True),
-                                                   required=False, allow_null=True)
+        chair = serializers.PrimaryKeyRelatedField(
+            queryset=Chair.objects.filter(active=True), required=False, allow_null=True
+        )
+        nurse = serializers.PrimaryKeyRelatedField(
+            queryset=Nurse.objects.filter(active=True), required=False, allow_null=True
+        )
         override_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
         class Meta:
@@ -213,14 +252,31 @@ def _simple_action(name, service, roles, doc):
     return Api
 
 
-ConfirmApi = _simple_action("confirm", services.confirm, DESK_DAY_OF,
-                            "The patient confirmed they will come.")
+ConfirmApi = _simple_action(
+    "confirm", services.confirm, DESK_DAY_OF, "The patient confirmed they will come."
+)
 CheckInApi = _simple_action("check_in", services.check_in, DESK_DAY_OF, "The patient has arrived.")
-StartApi = _simple_action("start", services.start_infusion, DAY_OF,
-                          "In the chair; REMS drugs need the REMS check recorded first.")
-CompleteApi = _simple_action("complete", services.complete, DAY_OF,
-                             "Infusion and observation done; the chair goes to turnover.")
-NoShowApi = _simple_action("no_show", services.mark_no_show, DESK_DAY_OF,
-                           "The patient did not come (only after the start time).")
-RemsCheckApi = _simple_action("rems_check", services.record_rems_check, DAY_OF,
-                              "The nurse verified the patient's REMS authorization for this infusion.")
+StartApi = _simple_action(
+    "start",
+    services.start_infusion,
+    DAY_OF,
+    "In the chair; REMS drugs need the REMS check recorded first.",
+)
+CompleteApi = _simple_action(
+    "complete",
+    services.complete,
+    DAY_OF,
+    "Infusion and observation done; the chair goes to turnover.",
+)
+NoShowApi = _simple_action(
+    "no_show",
+    services.mark_no_show,
+    DESK_DAY_OF,
+    "The patient did not come (only after the start time).",
+)
+RemsCheckApi = _simple_action(
+    "rems_check",
+    services.record_rems_check,
+    DAY_OF,
+    "The nurse verified the patient's REMS authorization for this infusion.",
+)

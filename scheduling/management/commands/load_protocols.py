@@ -13,9 +13,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", default=str(DEFAULT_PATH), help=f"YAML file (default {DEFAULT_PATH})")
         parser.add_argument(
-            "--update", action="store_true",
+            "--file", default=str(DEFAULT_PATH), help=f"YAML file (default {DEFAULT_PATH})"
+        )
+        parser.add_argument(
+            "--update",
+            action="store_true",
             help="Overwrite existing rows that differ from the file (admin edits are lost).",
         )
 
@@ -26,6 +29,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         verb = "updated" if update else "kept as edited"
         count = report.total_updated if update else report.total_kept
-        self.stdout.write(self.style.SUCCESS(
-            f"Catalogue loaded: {report.total_created} created, {count} {verb}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Catalogue loaded: {report.total_created} created, {count} {verb}.")
+        )

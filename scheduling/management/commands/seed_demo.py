@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--patients", type=int, default=demo.DEFAULT_PATIENTS,
+            "--patients",
+            type=int,
+            default=demo.DEFAULT_PATIENTS,
             help=f"How many demo patients (default {demo.DEFAULT_PATIENTS}; tests use fewer).",
         )
 
@@ -24,13 +26,17 @@ class Command(BaseCommand):
             raise CommandError("--patients must be between 1 and 2000.")
         report = demo.seed(patients=count, stdout=self.stdout if options["verbosity"] > 0 else None)
         if report.already_seeded:
-            self.stdout.write(self.style.WARNING(
-                "Demo data is already seeded (demo patients exist); nothing was changed."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "Demo data is already seeded (demo patients exist); nothing was changed."
+                )
+            )
             return
         for line in report.lines():
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo center ready. Staff logins: manager, frontdesk, nurse1..nurse8 "
-            f"(password {demo.DEMO_PASSWORD})."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo center ready. Staff logins: manager, frontdesk, nurse1..nurse8 "
+                f"(password {demo.DEMO_PASSWORD})."
+            )
+        )
