@@ -183,7 +183,7 @@ def sms_inbound(request):
     """Twilio's inbound-message webhook: STOP/START/HELP and C to confirm. Replies in TwiML."""
     from twilio.twiml.messaging_response import MessagingResponse
 
-    from scheduling.notifications import inbound
+    from scheduling import inbound_sms as inbound
 
     if settings.SMS_WEBHOOK_VALIDATE and not _signature_ok(request):
         return HttpResponse("invalid signature", status=403, content_type="text/plain")

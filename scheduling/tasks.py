@@ -81,7 +81,7 @@ def dispatch_due_reminders() -> int:
 @shared_task(name="scheduling.tasks.send_charge_nurse_digest", acks_late=True, ignore_result=True)
 def send_charge_nurse_digest() -> int:
     """Each afternoon: tomorrow's patients whose labs or REMS check are not ready."""
-    from scheduling.notifications.digest import send_digest
+    from scheduling.digest import send_digest
 
     return send_digest()
 
@@ -97,7 +97,7 @@ def send_charge_nurse_digest() -> int:
 )
 def notify_front_desk_of_cancellation(session_id: int) -> bool:
     """Email the front desk that a patient cancelled from their link (the chair is free)."""
-    from scheduling.notifications.digest import send_front_desk_cancellation
+    from scheduling.digest import send_front_desk_cancellation
 
     return send_front_desk_cancellation(session_id)
 

@@ -127,7 +127,7 @@ def _after_batch_read(monkeypatch, action):
 
 
 def test_stop_after_the_batch_read_is_still_honoured(booked, sms_outbox, monkeypatch):
-    from scheduling.notifications import inbound
+    from scheduling import inbound_sms as inbound
 
     Reminder.objects.filter(session=booked).update(status="cancelled")
     (text,) = _notices(booked, 1, channel="sms")

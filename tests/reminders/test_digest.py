@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from patients.models import LabResult, PatientProtocol
 from scheduling import services
-from scheduling.notifications.digest import send_digest
+from scheduling.digest import send_digest
 from scheduling.tasks import send_charge_nurse_digest
 from tests.conftest import at
 

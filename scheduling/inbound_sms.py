@@ -14,7 +14,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from patients.models import Patient, normalize_mobile
-from scheduling.models import Channel, InfusionSession, Reminder, ReminderStatus, SessionStatus
+from scheduling import services
+from scheduling.models import (
+    CenterSettings,
+    Channel,
+    InfusionSession,
+    Reminder,
+    ReminderStatus,
+    SessionStatus,
+)
+from scheduling.notifications.messages import clock, short_date, sms_sender_name
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +62,6 @@ def opt_in(number: str) -> int:
 
 
 def confirm_next(number: str) -> InfusionSession | None:
-    from scheduling import services
-
     session = (
         InfusionSession.objects.filter(
             patient__in=_patients(number), status=SessionStatus.BOOKED, start__gt=timezone.now()
@@ -69,8 +76,6 @@ def confirm_next(number: str) -> InfusionSession | None:
 
 def handle(from_number: str, body: str) -> str | None:
     """The reply to send back (None: say nothing; after STOP the carrier confirms)."""
-    from scheduling.models import CenterSettings
-    from scheduling.notifications.messages import clock, short_date, sms_sender_name
 
     word = (body or "").strip().upper().rstrip(".!")
     center = CenterSettings.load()

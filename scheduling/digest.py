@@ -14,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from scheduling import selectors
 from scheduling.models import CenterSettings, InfusionSession, Nurse
 from scheduling.notifications.messages import clock, long_date
 
@@ -32,7 +33,6 @@ def charge_nurse_recipients(center: CenterSettings) -> list[str]:
 
 def not_ready(day: dt.date) -> list[dict]:
     """Sessions on `day` whose labs are not all green or whose REMS check is not ready."""
-    from scheduling import selectors
 
     tz = ZoneInfo(CenterSettings.load().time_zone)
     rows = []

@@ -1,0 +1,171 @@
+"""The center: its settings, opening hours and closures."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import functools
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Confidence(models.TextChoices):
+    LABEL = "label", "US label / FDA"
+    MANUFACTURER = "manufacturer", "Manufacturer"
+    SECONDARY = "secondary", "Secondary source"
+    EX_US_LABEL = "ex_us_label", "Non-US label"
+    UNVERIFIED = "unverified", "Unverified (configurable default)"
+    LOCAL = "local", "Local center choice"
+
+
+# --- Center -------------------------------------------------------------------------------
+
+
+class CenterSettings(models.Model):
+    """One row: the center's clock, turnover and reminder defaults."""
+
+    name = models.CharField(max_length=120, default="Infusion Center")
+    address = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+    turnover_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Cleaning and set-up after each patient before the chair is free."
+    )
+    stagger_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="A nurse starts at most one patient in this window."
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Start times offered are multiples of this."
+    )
+    lab_checklist_days_before = models.PositiveSmallIntegerField(default=7)
+    prep_reminder_days_before = models.PositiveSmallIntegerField(default=3)
+    day_before_sms = models.BooleanField(default=True)
+    day_before_hour = models.PositiveSmallIntegerField(
+        default=10, help_text="Local hour the day-before reminder goes out."
+    )
+    quiet_hours_start = models.TimeField(default=dt.time(21, 0))
+    quiet_hours_end = models.TimeField(default=dt.time(9, 0))
+    max_automated_sms_per_day = models.PositiveSmallIntegerField(default=1)
+    each_dose_lab_max_age_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="How recent an 'each dose' lab must be when the catalogue gives no limit.",
+    )
+    charge_nurse_email = models.EmailField(blank=True)
+    front_desk_email = models.EmailField(blank=True)
+
+    class Meta:
+        verbose_name = "center settings"
+        verbose_name_plural = "center settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot_step_minutes__gte=5), name="center_slot_step_min_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(turnover_minutes__lte=240), name="center_turnover_le_240"
+            ),
+            models.CheckConstraint(
+                condition=Q(stagger_minutes__lte=120), name="center_stagger_le_120"
+            ),
+            models.CheckConstraint(
+                condition=Q(day_before_hour__lte=23), name="center_day_before_hour"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_automated_sms_per_day__gte=1), name="center_sms_cap_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError({"time_zone": f"Unknown time zone {self.time_zone!r}."}) from exc
+
+    @classmethod
+    def load(cls) -> CenterSettings:
+        """The center's settings row (created with defaults from the environment if absent).
+        Inside `center_settings_scope` the row is read once and shared."""
+        cached = _center_in_scope.get()
+        if cached is not None:
+            return cached
+        obj = cls.objects.order_by("pk").first()
+        if obj is None:
+            obj = cls.objects.create(
+                name=settings.CENTER_NAME,
+                address=settings.CENTER_ADDRESS,
+                phone=settings.CENTER_PHONE,
+                time_zone=settings.TIME_ZONE,
+            )
+        return obj
+
+
+_center_in_scope: contextvars.ContextVar[CenterSettings | None] = contextvars.ContextVar(
+    "center_in_scope", default=None
+)
+
+
+def center_settings_scope(func):
+    """Read the center settings once for the whole call of a service or selector (a booking
+    asks for them in many places). Only for the length of one call, so an edit in admin is
+    seen by the next request."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if _center_in_scope.get() is not None:
+            return func(*args, **kwargs)
+        token = _center_in_scope.set(CenterSettings.load())
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _center_in_scope.reset(token)
+
+    return wrapper
+
+
+class OpeningHours(models.Model):
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes__gt=F("opens")), name="hours_close_after_open"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """A day the center is closed (holiday, training day)."""
+
+    date = models.DateField(unique=True)
+    reason = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.reason}"

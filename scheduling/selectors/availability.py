@@ -1,0 +1,74 @@
+"""Ranked free slots for a patient dose."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import (
+    prefetch_related_objects,
+)
+from django.utils import timezone
+
+from patients.models import Patient
+from scheduling import engine
+from scheduling.models import (
+    Protocol,
+    center_settings_scope,
+)
+from scheduling.selectors.due import (
+    next_due_for,
+)
+from scheduling.world import dose_rule_specs, load_world
+
+# --- availability ----------------------------------------------------------------------------------
+
+
+@center_settings_scope
+def availability(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    dose_number: int,
+    date_from: dt.date,
+    date_to: dt.date,
+    limit: int = 10,
+    option: str = "standard",
+    series: bool = False,
+    length: int | None = None,
+    chair_id: int | None = None,
+    nurse_id: int | None = None,
+) -> list[engine.Slot]:
+    """Ranked free options for a dose (or, with series=True, the whole series from it)."""
+    # Read the dose rules once for the specs here and in next_due_for.
+    prefetch_related_objects([protocol], "dose_rules")
+    specs = dose_rule_specs(protocol)
+    if series:
+        legs = engine.series_legs(specs, dose_number, option, length)
+    else:
+        rule = engine.rule_for(specs, dose_number, option)
+        legs = (engine.Leg(dose_number=dose_number, day_offset=0, timing=rule.timing),)
+    span = max(leg.day_offset for leg in legs)
+    world = load_world(date_from=date_from, date_to=date_to + dt.timedelta(days=span))
+    due = next_due_for(patient=patient, protocol=protocol)
+    target = due.due_date if due and due.dose_number == dose_number else None
+    request = engine.SlotRequest(
+        patient_id=patient.pk,
+        legs=tuple(legs),
+        required_skill=protocol.required_skill or None,
+        required_chair_kind=protocol.required_chair_kind or None,
+        date_from=date_from,
+        date_to=date_to,
+        target_date=target,
+        preferred_hour=patient.preferred_hour,
+        not_before=timezone.now(),
+        limit=limit,
+        chair_id=chair_id,
+        nurse_id=nurse_id,
+    )
+    return engine.find_slots(
+        center=world.center,
+        chairs=world.chairs,
+        nurses=world.nurses,
+        busy=world.busy,
+        request=request,
+    )

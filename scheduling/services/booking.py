@@ -1,0 +1,279 @@
+"""Booking, series, moves and cancellations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from patients.models import Patient
+from scheduling import engine
+from scheduling.exceptions import (
+    InvalidTransition,
+    SchedulingError,
+)
+from scheduling.models import (
+    Chair,
+    InfusionSession,
+    Nurse,
+    Protocol,
+    ReminderKind,
+    Series,
+    SessionStatus,
+    center_settings_scope,
+)
+from scheduling.notifications import outbox
+from scheduling.services.common import (
+    _apply_timeline,
+    _audit,
+    _check_dose,
+    _check_spacing,
+    _enrol,
+    _lock_patient,
+    _place,
+    _require_aware,
+    _require_future,
+    _resolve_option,
+    _save,
+    expected_next_dose,
+    snapshot,
+)
+from scheduling.world import center_tz, dose_rule_specs, max_doses
+
+# --- booking -----------------------------------------------------------------------------------
+
+
+def _book_legs(
+    *, patient, protocol, legs, start, by, chair, nurse, option, override_reason, series
+):
+    placements = _place(
+        patient=patient, protocol=protocol, legs=legs, first_start=start, chair=chair, nurse=nurse
+    )
+    sessions = []
+    for placement in placements:
+        session = InfusionSession(
+            patient=patient,
+            protocol=protocol,
+            dose_number=placement.dose_number,
+            option=option,
+            series=series,
+            status=SessionStatus.BOOKED,
+            override_reason=override_reason.strip(),
+            created_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+        _apply_timeline(session, placement)
+        _save(session, create=True)
+        _audit(session, "booked", by=by, reason=override_reason.strip(), series=series)
+        outbox.plan_reminders(session)
+        sessions.append(session)
+    _enrol(patient, protocol)
+    return sessions
+
+
+@center_settings_scope
+@transaction.atomic
+def book_session(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    dose_number: int,
+    start: dt.datetime,
+    by=None,
+    chair: Chair | None = None,
+    nurse: Nurse | None = None,
+    option: str = "standard",
+    override_reason: str = "",
+) -> InfusionSession:
+    """Book one dose at `start`. The engine picks chair and nurse when not given.
+
+    Raises BookingConflict when the chair, nurse or patient is taken; SchedulingError (and its
+    OutsideHours / SpacingViolation subclasses) when the request itself is invalid.
+    """
+    _require_aware(start)
+    _require_future(start)
+    option = _resolve_option(option)
+    _lock_patient(patient)
+    specs = dose_rule_specs(protocol)
+    _check_dose(patient, protocol, specs, dose_number)
+    rule = engine.rule_for(specs, dose_number, option)
+    _check_spacing(
+        patient,
+        protocol,
+        specs,
+        dose_number,
+        start.astimezone(center_tz()).date(),
+        option,
+        override_reason,
+    )
+    legs = (engine.Leg(dose_number=dose_number, day_offset=0, timing=rule.timing),)
+    return _book_legs(
+        patient=patient,
+        protocol=protocol,
+        legs=legs,
+        start=start,
+        by=by,
+        chair=chair,
+        nurse=nurse,
+        option=option,
+        override_reason=override_reason,
+        series=None,
+    )[0]
+
+
+@center_settings_scope
+@transaction.atomic
+def book_series(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    start: dt.datetime,
+    by=None,
+    first_dose: int | None = None,
+    option: str = "standard",
+    length: int | None = None,
+    override_reason: str = "",
+) -> Series:
+    """Book a protocol's series in one step: Ocrevus/Briumvi day 0 + day 14, a Lemtrada course,
+    a 3–5 day steroid course. Every dose at the same local clock time; all or none."""
+    _require_aware(start)
+    _require_future(start)
+    option = _resolve_option(option)
+    _lock_patient(patient)
+    specs = dose_rule_specs(protocol)
+    first_dose = first_dose or expected_next_dose(patient, protocol)
+    _check_dose(patient, protocol, specs, first_dose)
+    legs = engine.series_legs(specs, first_dose, option, length)
+    if length is not None and len(legs) != length:
+        raise SchedulingError(
+            f"This series can be {len(legs)} day(s) long from dose {first_dose}, not {length}.",
+            field="length",
+        )
+    cap = max_doses(protocol, specs)
+    if cap is not None and legs[-1].dose_number > cap:
+        raise SchedulingError(
+            f"The series would pass the lifetime limit ({cap} doses).", field="length"
+        )
+    _check_spacing(
+        patient,
+        protocol,
+        specs,
+        first_dose,
+        start.astimezone(center_tz()).date(),
+        option,
+        override_reason,
+    )
+    series = Series.objects.create(
+        patient=patient,
+        protocol=protocol,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    _book_legs(
+        patient=patient,
+        protocol=protocol,
+        legs=legs,
+        start=start,
+        by=by,
+        chair=None,
+        nurse=None,
+        option=option,
+        override_reason=override_reason,
+        series=series,
+    )
+    return series
+
+
+@center_settings_scope
+@transaction.atomic
+def reschedule(
+    *,
+    session: InfusionSession,
+    start: dt.datetime,
+    by=None,
+    chair: Chair | None = None,
+    nurse: Nurse | None = None,
+    override_reason: str = "",
+) -> InfusionSession:
+    """Move a booked or confirmed session. Reminders are re-timed and the patient told."""
+    _require_aware(start)
+    _require_future(start)
+    _lock_patient(session.patient)
+    session = (
+        InfusionSession.objects.select_for_update()
+        .select_related("protocol", "patient")
+        .get(pk=session.pk)
+    )
+    if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        raise InvalidTransition(
+            f"A {session.get_status_display().lower()} session cannot be moved."
+        )
+    before = snapshot(session)
+    specs = dose_rule_specs(session.protocol)
+    rule = engine.rule_for(specs, session.dose_number, session.option)
+    _check_spacing(
+        session.patient,
+        session.protocol,
+        specs,
+        session.dose_number,
+        start.astimezone(center_tz()).date(),
+        session.option,
+        override_reason or session.override_reason,
+        exclude_id=session.pk,
+    )
+    legs = (engine.Leg(dose_number=session.dose_number, day_offset=0, timing=rule.timing),)
+    (placement,) = _place(
+        patient=session.patient,
+        protocol=session.protocol,
+        legs=legs,
+        first_start=start,
+        chair=chair,
+        nurse=nurse,
+        exclude_ids=(session.pk,),
+    )
+    _apply_timeline(session, placement)
+    session.status = SessionStatus.BOOKED  # a moved session needs confirming again
+    session.confirmed_at = None
+    if override_reason.strip():
+        session.override_reason = override_reason.strip()
+    _save(session, create=False)
+    _audit(session, "rescheduled", by=by, before=before, reason=override_reason.strip())
+    outbox.retime_reminders(session)
+    outbox.queue_notice(session, ReminderKind.RESCHEDULE)
+    return session
+
+
+@center_settings_scope
+@transaction.atomic
+def cancel(
+    *,
+    session: InfusionSession,
+    reason: str,
+    by=None,
+    actor_label: str = "",
+    notify_patient: bool = True,
+) -> InfusionSession:
+    """Cancel with a reason: frees the chair, cancels pending reminders, tells the patient once."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("Say why the session is cancelled.", field="reason")
+    session = (
+        InfusionSession.objects.select_for_update()
+        .select_related("protocol", "patient")
+        .get(pk=session.pk)
+    )
+    if session.status not in (
+        SessionStatus.BOOKED,
+        SessionStatus.CONFIRMED,
+        SessionStatus.CHECKED_IN,
+    ):
+        raise InvalidTransition(
+            f"A {session.get_status_display().lower()} session cannot be cancelled."
+        )
+    before = snapshot(session)
+    session.status = SessionStatus.CANCELLED
+    session.cancel_reason = reason
+    session.save(update_fields=["status", "cancel_reason", "updated_at"])
+    _audit(session, "cancelled", by=by, actor_label=actor_label, before=before, reason=reason)
+    outbox.cancel_reminders(session, reason="session cancelled")
+    if notify_patient:
+        outbox.queue_notice(session, ReminderKind.CANCELLATION)
+    return session

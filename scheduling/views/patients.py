@@ -1,0 +1,99 @@
+"""The due worklist and the patient pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from patients.models import LabResult, Patient, PatientProtocol
+from scheduling import selectors
+from scheduling.forms import (
+    PatientSearchForm,
+    center_today,
+)
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Reminder,
+)
+from scheduling.roles import FRONT_DESK, MANAGER, NURSE, roles_of
+from scheduling.views.common import (
+    role_required,
+)
+
+# --- due worklist and patients ---------------------------------------------------------------------
+
+
+@role_required(FRONT_DESK, MANAGER)
+def due(request):
+    """Patients due or overdue for their next dose and not booked."""
+    today = center_today()
+    items = selectors.due_worklist(today=today)
+    rows = []
+    for item in items:
+        start = max(today, item.window_start)
+        end = max(start + dt.timedelta(days=7), item.window_end)
+        query = urlencode(
+            {
+                "patient": item.patient.pk,
+                "protocol": item.protocol.code,
+                "dose_number": item.dose_number,
+                "date_from": start.isoformat(),
+                "date_to": min(end, start + dt.timedelta(days=41)).isoformat(),
+            }
+        )
+        rows.append({"item": item, "book_url": f"{reverse('book')}?{query}"})
+    return render(request, "scheduling/due.html", {"rows": rows, "today": today})
+
+
+@role_required(FRONT_DESK, NURSE, MANAGER)
+def patient_list(request):
+    search = PatientSearchForm(request.GET or None)
+    results = selectors.patient_search(query=search.cleaned_data["q"]) if search.is_valid() else []
+    template = (
+        "scheduling/partials/patient_results.html"
+        if request.htmx
+        else "scheduling/patient_list.html"
+    )
+    return render(request, template, {"search": search, "results": results, "link_to": "patient"})
+
+
+@role_required(FRONT_DESK, NURSE, MANAGER)
+def patient_detail(request, pk: int):
+    """Upcoming and past sessions, labs and readiness for the next session, reminders, contact."""
+    patient = get_object_or_404(Patient, pk=pk)
+    now = timezone.now()
+    sessions = list(selectors.session_list(patient=patient.pk))
+    upcoming = [s for s in sessions if s.start >= now and s.status in ACTIVE_STATUSES]
+    past = [s for s in reversed(sessions) if s not in upcoming]
+    next_session = upcoming[0] if upcoming else None
+    treatments = []
+    for t in (
+        PatientProtocol.objects.filter(patient=patient)
+        .select_related("protocol")
+        .order_by("-active")
+    ):
+        due_dose = (
+            selectors.next_due_for(patient=patient, protocol=t.protocol) if t.active else None
+        )
+        treatments.append({"t": t, "due": due_dose})
+    return render(
+        request,
+        "scheduling/patient_detail.html",
+        {
+            "patient": patient,
+            "upcoming": upcoming,
+            "past": past[:30],
+            "next_session": next_session,
+            "checklist": selectors.lab_checklist(session=next_session) if next_session else None,
+            "labs": LabResult.objects.filter(patient=patient).select_related("lab_test")[:40],
+            "reminders": Reminder.objects.filter(session__patient=patient)
+            .select_related("session__protocol")
+            .order_by("-due_at")[:40],
+            "treatments": treatments,
+            "can_book": bool(roles_of(request.user) & {FRONT_DESK, MANAGER}),
+        },
+    )
