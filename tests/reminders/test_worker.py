@@ -40,7 +40,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-REDIS_DB = 5
+REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "5"))  # helpers running at once pick their own
 BROKER = f"redis://127.0.0.1:6379/{REDIS_DB}"
 ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = ("sent", "failed", "skipped", "cancelled")
