@@ -90,7 +90,8 @@ class PatientAdmin(admin.ModelAdmin):
                     "sms_opted_out_at",
                     "time_zone",
                     "language",
-                    "preferred_hour",
+                    "preferred_minute",
+                    "short_notice_ok",
                 ]
             },
         ),

@@ -53,8 +53,13 @@ class Patient(models.Model):
     email_opted_out = models.BooleanField(default=False)
     time_zone = models.CharField(max_length=64, default="America/New_York")
     language = models.CharField(max_length=8, default="en")
-    preferred_hour = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Preferred local start hour (0-23)."
+    preferred_minute = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Preferred local start time in minutes after midnight (e.g. 540 = 09:00).",
+    )
+    short_notice_ok = models.BooleanField(
+        default=False, help_text="Can come at short notice when a chair frees up."
     )
     body_surface_area = models.DecimalField(
         max_digits=4,
@@ -74,8 +79,8 @@ class Patient(models.Model):
                 condition=Q(mobile="") | Q(mobile__startswith="+"), name="patient_mobile_e164"
             ),
             models.CheckConstraint(
-                condition=Q(preferred_hour__isnull=True) | Q(preferred_hour__lte=23),
-                name="patient_preferred_hour_range",
+                condition=Q(preferred_minute__isnull=True) | Q(preferred_minute__lt=24 * 60),
+                name="patient_preferred_minute_range",
             ),
             models.CheckConstraint(
                 condition=Q(preferred_channel__in=PreferredChannel.values),
@@ -94,6 +99,20 @@ class Patient(models.Model):
     @property
     def initials(self) -> str:
         return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
+
+    @property
+    def preferred_hour(self) -> int | None:
+        """The preferred start's hour (older API and forms spoke in whole hours)."""
+        return None if self.preferred_minute is None else self.preferred_minute // 60
+
+    @preferred_hour.setter
+    def preferred_hour(self, value: int | None) -> None:
+        self.preferred_minute = None if value is None else int(value) * 60
+
+    @property
+    def preferred_time_label(self) -> str:
+        m = self.preferred_minute
+        return "" if m is None else f"{m // 60:02d}:{m % 60:02d}"
 
     @property
     def can_text(self) -> bool:
@@ -198,3 +217,83 @@ class LabResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lab_test} {self.collected_on} ({self.status})"
+
+
+class AvailabilityKind(models.TextChoices):
+    AVAILABLE = "available", "Can come"
+    UNAVAILABLE = "unavailable", "Cannot come"
+
+
+class AvailabilityStrength(models.TextChoices):
+    MUST = "must", "Must"
+    WISH = "wish", "Wish"
+
+
+WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class AvailabilityWindow(models.Model):
+    """When a patient can (or cannot) come: "Tue/Thu mornings", "after 14:00", "not Mondays".
+
+    Read by every slot search, the planner and fit-me-in through
+    patients.availability.availability_for (the engine's PatientAvailability). Written only
+    through patients.availability.set_availability, which audits the change.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="availability_windows"
+    )
+    weekdays = models.JSONField(
+        default=list, help_text="Weekday numbers, 0 = Monday .. 6 = Sunday."
+    )
+    start_time = models.TimeField(null=True, blank=True, help_text="Empty: from midnight.")
+    end_time = models.TimeField(null=True, blank=True, help_text="Empty: to midnight.")
+    kind = models.CharField(
+        max_length=12, choices=AvailabilityKind.choices, default=AvailabilityKind.AVAILABLE
+    )
+    strength = models.CharField(
+        max_length=8, choices=AvailabilityStrength.choices, default=AvailabilityStrength.MUST
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["patient", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AvailabilityKind.values), name="availability_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(strength__in=AvailabilityStrength.values),
+                name="availability_strength_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_time__isnull=True)
+                | Q(end_time__isnull=True)
+                | Q(end_time__gt=models.F("start_time")),
+                name="availability_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The coordinator's words: "Must: can come Tue, Thu 08:00-11:00"."""
+        days = sorted(self.weekdays or [])
+        if days == list(range(7)):
+            day_text = "every day"
+        elif days == [0, 1, 2, 3, 4]:
+            day_text = "Mon-Fri"
+        else:
+            day_text = ", ".join(WEEKDAY_SHORT[d] for d in days if 0 <= d <= 6)
+        if self.start_time is None and self.end_time is None:
+            time_text = "all day"
+        elif self.end_time is None:
+            time_text = f"after {self.start_time:%H:%M}"
+        elif self.start_time is None:
+            time_text = f"before {self.end_time:%H:%M}"
+        else:
+            time_text = f"{self.start_time:%H:%M}-{self.end_time:%H:%M}"
+        verb = "can come" if self.kind == AvailabilityKind.AVAILABLE else "cannot come"
+        return f"{self.get_strength_display()}: {verb} {day_text} {time_text}"

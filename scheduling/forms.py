@@ -62,10 +62,29 @@ class PatientForm(forms.ModelForm):
             "preferred_channel",
             "email_consent",
             "sms_consent",
-            "preferred_hour",
+            "short_notice_ok",
         ]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {"mobile": "E.164 or a US number, e.g. +16175550123 or (617) 555-0123."}
+
+    preferred_time = forms.TimeField(
+        label="Preferred start time",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 900}),
+        help_text="The time the patient would most like to arrive, if any.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        m = self.instance.preferred_minute if self.instance.pk else None
+        if m is not None:
+            self.initial.setdefault("preferred_time", dt.time(m // 60, m % 60))
+
+    def clean(self):
+        data = super().clean()
+        t = data.get("preferred_time")
+        self.instance.preferred_minute = None if t is None else t.hour * 60 + t.minute
+        return data
 
     def clean_mobile(self):
         from patients.models import normalize_mobile

@@ -19,6 +19,11 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path(
+        "patients/<int:pk>/availability/",
+        views.patient_availability,
+        name="patient_availability",
+    ),
     path("due/", views.due, name="due"),
     path("roster/", views.roster, name="roster"),
     path("roster/sessions/<int:pk>/<str:action>/", views.roster_action, name="roster_action"),

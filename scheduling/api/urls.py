@@ -31,6 +31,11 @@ urlpatterns = [
         patients.PatientChecklistApi.as_view(),
         name="api-patient-checklist",
     ),
+    path(
+        "patients/<id:patient_id>/availability/",
+        patients.PatientAvailabilityApi.as_view(),
+        name="api-patient-availability",
+    ),
     path("availability/", availability.AvailabilityApi.as_view(), name="api-availability"),
     path("sessions/", sessions.SessionListApi.as_view(), name="api-sessions"),
     path("sessions/<id:session_id>/", sessions.SessionDetailApi.as_view(), name="api-session"),

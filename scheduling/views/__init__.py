@@ -2,6 +2,9 @@
 imports the views from here.
 """
 
+from scheduling.views.availability import (  # noqa: F401
+    patient_availability,
+)
 from scheduling.views.board import (  # noqa: F401
     board,
     session_cancel,

@@ -114,7 +114,10 @@ def _find_slots(form) -> list[dict]:
 
 
 def _render_book(request, *, patient, form, slots, searched, conflict=None, status=200):
+    from scheduling.views.availability import availability_context
+
     context = {
+        **availability_context(request, patient),
         "patient": patient,
         "form": form,
         "slots": slots,

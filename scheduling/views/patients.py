@@ -80,10 +80,13 @@ def patient_detail(request, pk: int):
             selectors.next_due_for(patient=patient, protocol=t.protocol) if t.active else None
         )
         treatments.append({"t": t, "due": due_dose})
+    from scheduling.views.availability import availability_context
+
     return render(
         request,
         "scheduling/patient_detail.html",
         {
+            **availability_context(request, patient),
             "patient": patient,
             "upcoming": upcoming,
             "past": past[:30],

@@ -45,6 +45,10 @@ class PatientOutputSerializer(serializers.Serializer):
     time_zone = serializers.CharField()
     language = serializers.CharField()
     preferred_hour = serializers.IntegerField(allow_null=True)
+    preferred_minute = serializers.IntegerField(
+        allow_null=True, help_text="Preferred local start, minutes after midnight."
+    )
+    short_notice_ok = serializers.BooleanField()
     protocols = serializers.SerializerMethodField(
         help_text="Codes of the protocols the patient is on."
     )
@@ -87,6 +91,14 @@ class PatientListApi(ClinicView):
         preferred_hour = serializers.IntegerField(
             min_value=0, max_value=23, required=False, allow_null=True
         )
+        preferred_minute = serializers.IntegerField(
+            min_value=0,
+            max_value=24 * 60 - 1,
+            required=False,
+            allow_null=True,
+            help_text="Preferred local start in minutes after midnight (wins over preferred_hour).",
+        )
+        short_notice_ok = serializers.BooleanField(default=False)
         notes = serializers.CharField(required=False, allow_blank=True, default="")
 
         class Meta:
@@ -142,7 +154,12 @@ class PatientListApi(ClinicView):
         """Register a patient. A duplicate MRN is a 400 on `mrn`."""
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        patient = Patient(**serializer.validated_data)
+        data = dict(serializer.validated_data)
+        if data.get("preferred_minute") is None:
+            data.pop("preferred_minute", None)  # the property below sets it from the hour
+        else:
+            data.pop("preferred_hour", None)
+        patient = Patient(**data)
         try:
             patient.full_clean()
             with transaction.atomic():
@@ -225,3 +242,88 @@ class PatientChecklistApi(ClinicView):
             "missing": [i.test_code for i in checklist.missing],
         }
         return Response(self.OutputSerializer(data).data)
+
+
+class WindowSerializer(serializers.Serializer):
+    """One availability window, the engine's JSON form (scheduling/engine/availability.py)."""
+
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        min_length=1,
+        max_length=7,
+        help_text="0 = Monday .. 6 = Sunday.",
+    )
+    start = serializers.RegexField(
+        r"^([01][0-9]|2[0-4]):[0-5][0-9]$",
+        required=False,
+        allow_null=True,
+        help_text="HH:MM local; absent = from midnight.",
+    )
+    end = serializers.RegexField(
+        r"^([01][0-9]|2[0-4]):[0-5][0-9]$",
+        required=False,
+        allow_null=True,
+        help_text="HH:MM local; absent = to midnight.",
+    )
+    kind = serializers.ChoiceField(choices=["available", "unavailable"], default="available")
+    strength = serializers.ChoiceField(choices=["must", "wish"], default="must")
+
+    class Meta:
+        ref_name = "AvailabilityWindow"
+
+
+class PatientAvailabilityApi(ClinicView):
+    """When a patient can come: used by every slot search, the planner and fit-me-in."""
+
+    write_roles = BOOKERS
+
+    class AvailabilitySerializer(serializers.Serializer):
+        windows = WindowSerializer(many=True, max_length=12)
+        preferred_minute = serializers.IntegerField(
+            min_value=0, max_value=24 * 60 - 1, allow_null=True, required=False, default=None
+        )
+        short_notice_ok = serializers.BooleanField(default=False)
+
+        class Meta:
+            ref_name = "PatientAvailability"
+
+    def _out(self, patient):
+        from patients import availability
+
+        return {
+            "windows": availability.windows_json(patient),
+            "preferred_minute": patient.preferred_minute,
+            "short_notice_ok": patient.short_notice_ok,
+        }
+
+    @extend_schema(
+        operation_id="patients_availability_retrieve",
+        responses=responses({200: AvailabilitySerializer}, bad=False, not_found=True),
+    )
+    def get(self, request, patient_id: int):
+        """The patient's availability windows, preferred start and short-notice flag."""
+        patient = get_object_or_404(Patient, pk=patient_id)
+        return Response(self._out(patient))
+
+    @extend_schema(
+        operation_id="patients_availability_update",
+        request=AvailabilitySerializer,
+        responses=responses({200: AvailabilitySerializer}, not_found=True),
+    )
+    def put(self, request, patient_id: int):
+        """Replace the patient's availability (audited)."""
+        from patients import availability
+
+        patient = get_object_or_404(Patient, pk=patient_id)
+        serializer = self.AvailabilitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        windows = [{k: v for k, v in w.items() if v is not None} for w in data["windows"]]
+        patient = availability.set_availability(
+            patient=patient,
+            windows=windows,
+            preferred_minute=data["preferred_minute"],
+            short_notice_ok=data["short_notice_ok"],
+            by=request.user,
+        )
+        return Response(self._out(patient))
