@@ -15,7 +15,9 @@ def healthz(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/analytics/", include("analytics.api_urls")),
     path("api/", include("scheduling.api.urls")),
+    path("analytics/", include("analytics.urls")),
     path("p/", include("patients.urls")),
     path("", include("scheduling.urls")),
 ]

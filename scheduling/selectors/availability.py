@@ -65,10 +65,35 @@ def availability(
         chair_id=chair_id,
         nurse_id=nurse_id,
     )
-    return engine.find_slots(
+    slots = engine.find_slots(
         center=world.center,
         chairs=world.chairs,
         nurses=world.nurses,
         busy=world.busy,
         request=request,
+    )
+    if target is not None:
+        _note_miss(patient, protocol, dose_number, due, date_from, date_to, slots, world.tz)
+    return slots
+
+
+def _note_miss(patient, protocol, dose_number, due, date_from, date_to, slots, tz) -> None:
+    """For the analytics: a search over the dose window that offers nothing inside it."""
+    lo, hi = due.window_start or due.due_date, due.window_end or due.due_date
+    if hi < date_from or lo > date_to:
+        return  # the coordinator searched elsewhere on purpose
+    if any(lo <= s.start.astimezone(tz).date() <= hi for s in slots):
+        return
+    from analytics.services import record_search_miss
+
+    record_search_miss(
+        patient=patient,
+        protocol=protocol,
+        dose_number=dose_number,
+        date_from=date_from,
+        date_to=date_to,
+        window_start=due.window_start,
+        window_end=due.window_end,
+        options_found=len(slots),
+        today=timezone.now().astimezone(tz).date(),
     )
