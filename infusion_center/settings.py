@@ -34,7 +34,12 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "scheduling",
     "patients",
     "analytics",
@@ -43,14 +48,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: an oversized request is a 413 without being read.
+    "infusion_center.middleware.RequestSizeLimitMiddleware",
+    # Outermost of ours: a lost database is a 503, and every answer carries the headers.
+    "infusion_center.middleware.DatabaseUnavailableMiddleware",
+    "infusion_center.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "scheduling.middleware.IdleSessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it answers for the login views it wraps (lockout after repeated failures).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "infusion_center.urls"
@@ -87,6 +101,12 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Axes first: a locked-out client is refused before its password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "infusion_center.auth.LoginAttemptsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -113,6 +133,87 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- HTTPS and browser protections ---------------------------------------------------------
+# Django's own names, read from the environment. The embedded run is plain HTTP on a laptop, so
+# the defaults are off; production (docker-compose.yml, .env.example) turns them on.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (header, value). Only set it
+# when the proxy always overwrites that header, or clients could claim HTTPS themselves.
+SECURE_PROXY_SSL_HEADER = (
+    tuple(env.list("SECURE_PROXY_SSL_HEADER")) if env.str("SECURE_PROXY_SSL_HEADER", "") else None
+)
+# The health check is probed over plain HTTP inside the container network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page of this app uses are switched off for all of them.
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default=(
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        "microphone=(), payment=(), usb=(), interest-cohort=()"
+    ),
+)
+# Content-Security-Policy (django-csp): scripts only from our own static files (htmx is
+# vendored; no inline script or on*= handler anywhere). Inline style *attributes* stay allowed:
+# the board positions its blocks with them, and htmx adds its indicator style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Request limits --------------------------------------------------------------------------
+# A request body over this many bytes is refused with 413 before it is read (JSON and forms).
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+# JSON bodies nested deeper than this are a 400 (no API shape needs more than a few levels).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=20)
+
+# 401s per client address under /api/ before that address is answered 429 (token guessing).
+API_AUTH_FAILURE_RATE = env.str("API_AUTH_FAILURE_RATE", default="20/min")
+
+# --- Login protection (django-axes) ------------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES; the login page then says so without revealing whether
+# the username exists (the same answer comes for an unknown username).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = __import__("datetime").timedelta(
+    minutes=env.int("AXES_COOLOFF_MINUTES", default=15)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+# --- Two-factor (django-otp, TOTP) ----------------------------------------------------------
+# Managers must sign in with a second factor; others may enrol. Demo logins are exempt so that
+# `make run` stays one step (their usernames, comma-separated; empty in production).
+OTP_REQUIRED_FOR_MANAGERS = env.bool("OTP_REQUIRED_FOR_MANAGERS", default=True)
+OTP_EXEMPT_USERNAMES = env.list("OTP_EXEMPT_USERNAMES", default=[])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Infusion Center")
+
+# --- Cache --------------------------------------------------------------------------------
+# Throttle counters live here. Per-process memory by default; production points it at Redis so
+# that every gunicorn worker counts against the same limits.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Clinic -----------------------------------------------------------------------------
 CENTER_NAME = env.str("CENTER_NAME", default="Riverside MS Infusion Center")
@@ -120,8 +221,13 @@ CENTER_ADDRESS = env.str("CENTER_ADDRESS", default="200 Riverside Ave, Suite 3, 
 CENTER_PHONE = env.str("CENTER_PHONE", default="+1 555 010 2030")
 # Absolute base for links in emails/SMS (patients open them outside the app).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
-# Patient links are signed and expire after this many days.
+# Patient links are signed and expire PATIENT_LINK_HOURS_AFTER_VISIT after the visit's start,
+# and never later than PATIENT_LINK_MAX_AGE_DAYS after they were sent.
 PATIENT_LINK_MAX_AGE_DAYS = env.int("PATIENT_LINK_MAX_AGE_DAYS", default=30)
+PATIENT_LINK_HOURS_AFTER_VISIT = env.int("PATIENT_LINK_HOURS_AFTER_VISIT", default=24)
+# The name patients see on link pages, emails and texts: no diagnosis or drug words, since
+# anyone holding the phone or the URL reads it. Blank = CENTER_NAME without "MS".
+PATIENT_FACING_CENTER_NAME = env.str("PATIENT_FACING_CENTER_NAME", default="")
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -194,12 +300,46 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "scheduling.api.errors.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
+    # JSON depth, encoding and size limits (scheduling/api/limits.py); forms for the
+    # browsable API when it is on.
+    "DEFAULT_PARSER_CLASSES": [
+        "scheduling.api.limits.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # The browsable API is for development; production answers JSON only.
+    "DEFAULT_RENDERER_CLASSES": (
+        ["rest_framework.renderers.JSONRenderer"]
+        + (
+            ["rest_framework.renderers.BrowsableAPIRenderer"]
+            if env.bool("API_BROWSABLE", default=DEBUG)
+            else []
+        )
+    ),
+    # Per signed-in user and per client address (anonymous); 429 with Retry-After beyond.
+    # Requests that fail authentication are counted per address as well, and refused with 429
+    # before authenticating once over API_AUTH_FAILURE_RATE (infusion_center.middleware).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+        "user": env.str("API_THROTTLE_USER", default="6000/min"),
+    },
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Infusion Center Scheduler API",
     "DESCRIPTION": "Book and read MS infusion sessions. Token auth: `Authorization: Token <key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the vendored sidecar package: the docs work offline and under the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The schema and docs are for signed-in staff only (an outsider learns nothing from them).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 LOGGING = {
@@ -207,6 +347,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Axes logs every sign-in at INFO; lockouts and failures are WARNING and stay visible.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Reminders (owned by notifications) ---

@@ -21,3 +21,8 @@ urlpatterns = [
     path("p/", include("patients.urls")),
     path("", include("scheduling.urls")),
 ]
+
+handler400 = "infusion_center.errors.bad_request"
+handler403 = "infusion_center.errors.permission_denied"
+handler404 = "infusion_center.errors.page_not_found"
+handler500 = "infusion_center.errors.server_error"

@@ -26,6 +26,16 @@ def pytest_collection_modifyitems(config, items):
     require_marked_services(items)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Throttle and failed-sign-in counters live in the cache: each test starts from zero, so
+    one test's 401s never make another's requests a 429."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def center(db):
     from scheduling.models import CenterSettings

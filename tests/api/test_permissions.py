@@ -38,9 +38,10 @@ def test_anonymous_gets_401(url, clinic, client_as):
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_the_schema_is_public_but_holds_no_data(clinic, client_as):
-    # The contract is for other systems to read before they have a token.
-    assert client_as(None).get("/api/schema/").status_code == 200
+def test_the_schema_is_for_signed_in_callers_only(clinic, client_as):
+    # Issue 10: an outsider learns nothing from the schema; integrators read it with their token.
+    assert client_as(None).get("/api/schema/").status_code == 401
+    assert client_as("front_desk").get("/api/schema/").status_code == 200
 
 
 @pytest.mark.parametrize("url", READS)
