@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "scheduling",
     "patients",
     "analytics",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +281,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {
         "task": "scheduling.tasks.dispatch_due_reminders",
+        "schedule": 60.0,
+    },
+    "dispatch-waitlist": {
+        "task": "waitlist.tasks.dispatch_waitlist",
         "schedule": 60.0,
     },
     "charge-nurse-digest": {

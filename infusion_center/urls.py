@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/analytics/", include("analytics.api_urls")),
     path("api/", include("scheduling.api.urls")),
     path("analytics/", include("analytics.urls")),
+    path("", include("waitlist.urls")),
     path("p/", include("patients.urls")),
     path("", include("scheduling.urls")),
 ]

@@ -1,4 +1,5 @@
-"""Texts patients send back: STOP / START / HELP, and C to confirm their next visit.
+"""Texts patients send back: STOP / START / HELP, C to confirm their next visit, and YES / NO
+to a waitlist offer (YES without an open offer keeps meaning START).
 
 STOP is stored on every patient with that mobile (Patient.sms_opted_out_at) and their unsent
 texts are skipped; after it nothing more is texted until START.
@@ -24,6 +25,7 @@ from scheduling.models import (
     SessionStatus,
 )
 from scheduling.notifications.messages import clock, short_date, sms_sender_name
+from waitlist.inbound import answer as waitlist_answer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ def handle(from_number: str, body: str) -> str | None:
     if word in STOP_WORDS:
         opt_out(from_number)
         return None
+    offer_reply = waitlist_answer(from_number, word)  # YES/NO to an open waitlist offer
+    if offer_reply is not None:
+        return offer_reply
     if word in START_WORDS:
         opt_in(from_number)
         return f"{sender}: you will get visit texts again. Reply STOP to opt out."

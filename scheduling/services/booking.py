@@ -39,6 +39,7 @@ from scheduling.services.common import (
     snapshot,
 )
 from scheduling.world import center_tz, dose_rule_specs, max_doses
+from waitlist.freed import record_freed_time
 
 # --- booking -----------------------------------------------------------------------------------
 
@@ -207,6 +208,7 @@ def reschedule(
             f"A {session.get_status_display().lower()} session cannot be moved."
         )
     before = snapshot(session)
+    record_freed_time(session=session, reason="moved")  # the old time, for the waitlist
     specs = dose_rule_specs(session.protocol)
     rule = engine.rule_for(specs, session.dose_number, session.option)
     _check_spacing(
@@ -269,6 +271,7 @@ def cancel(
             f"A {session.get_status_display().lower()} session cannot be cancelled."
         )
     before = snapshot(session)
+    record_freed_time(session=session, reason="cancelled")  # offered to the waitlist
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
     session.save(update_fields=["status", "cancel_reason", "updated_at"])

@@ -1,0 +1,86 @@
+"""One waitlist dispatcher cycle (Celery beat, every minute; also kicked after an answer).
+
+1. entries whose window passed end; holds that ran out expire;
+2. every open freed slot is offered to the next patients who fit, in priority order;
+3. pending offer texts and emails go out.
+
+One cycle at a time (a PostgreSQL advisory lock; a second run returns at once), so two cycles
+never offer the same slot twice; acceptances run beside it under their own row locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+
+from django.db import connection
+from django.utils import timezone
+
+from waitlist.models import (
+    FreedSlot,
+    FreedStatus,
+    Offer,
+    OfferStatus,
+    WaitlistEntry,
+    WaitlistSettings,
+)
+
+log = logging.getLogger(__name__)
+LOCK_KEY = 0x5741_4954  # "WAIT"
+# An open slot nobody fitted is looked at again only when the waitlist changed or after this.
+REMATCH_AFTER = dt.timedelta(minutes=10)
+
+
+@contextlib.contextmanager
+def _single_cycle():
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        got = cursor.fetchone()[0]
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+def run_cycle(*, now: dt.datetime | None = None) -> dict:
+    """Run one cycle; returns what it did (counts), or {"skipped": 1} if another runs."""
+    from waitlist import services
+    from waitlist.services.notify import send_pending
+
+    now = now or timezone.now()
+    with _single_cycle() as got:
+        if not got:
+            return {"skipped": 1}
+        stats = {
+            "entries_expired": services.expire_entries(),
+            "holds_expired": services.expire_holds(now=now),
+            "offers_made": 0,
+        }
+        conf = WaitlistSettings.load()
+        changed = (
+            WaitlistEntry.objects.order_by("-updated_at")
+            .values_list("updated_at", flat=True)
+            .first()
+        )
+        for freed in FreedSlot.objects.filter(status=FreedStatus.OPEN).order_by("start", "pk"):
+            live = Offer.objects.filter(freed=freed, status=OfferStatus.OFFERED).count()
+            if live >= conf.offers_at_once and freed.start > now:
+                continue
+            stale = (
+                freed.last_matched_at is None  # new, or one of its offers just ended
+                or now - freed.last_matched_at >= REMATCH_AFTER
+                or (changed is not None and changed > freed.last_matched_at)
+            )
+            if not stale:
+                continue
+            stats["offers_made"] += len(services.make_offers(freed, now=now))
+        stats["messages"] = send_pending(now=now)
+    if stats["offers_made"] or stats["holds_expired"]:
+        log.info("waitlist cycle: %s", stats)
+    return stats
