@@ -1,8 +1,8 @@
 # The two commands: `make run` and `make test`. Everything else is a helper.
 #
 #   make run    fresh machine -> .venv, install, migrate, seed demo data once, collectstatic,
-#               print URLs and logins, then web + Celery worker + Celery beat under honcho
-#               (Procfile). One Ctrl-C stops all three. PORT=8001 make run for another port.
+#               print URLs and logins, then web + Celery worker + Celery beat + the HL7 MLLP
+#               listener under honcho (Procfile). One Ctrl-C stops them all. PORT=8001 make run for another port.
 #   make test   ruff check, then the whole pytest suite. PostgreSQL on 127.0.0.1:5432 is used
 #               when it answers (or DATABASE_URL says so); otherwise SQLite, and the tests that
 #               need PostgreSQL are reported as skipped. PYTEST_ARGS="-x -k booking" to narrow.

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "patients",
     "analytics",
     "waitlist",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -376,3 +377,19 @@ SMS_WEBHOOK_VALIDATE = env.bool("SMS_WEBHOOK_VALIDATE", default=True)
 # crash in the next fraction of a second could resend that one message). Off by default.
 REMINDER_ASYNC_COMMIT = env.bool("REMINDER_ASYNC_COMMIT", default=False)
 # --- end Reminders ---
+
+# --- Interfaces (owned by interop) ---
+# The MLLP listener (manage.py hl7_listener): HL7 v2 ORU^R01 and ADT^A04/A08/A31 from the
+# hospital's interface engine. 0.0.0.0 in a container; 127.0.0.1 on a laptop.
+HL7_MLLP_HOST = env.str("HL7_MLLP_HOST", default="127.0.0.1")
+HL7_MLLP_PORT = env.int("HL7_MLLP_PORT", default=2575)
+# Messages applied at once (each in its own thread and database connection).
+HL7_WORKERS = env.int("HL7_WORKERS", default=4)
+# A larger MLLP block is answered AR and its connection closed.
+HL7_MAX_MESSAGE_BYTES = env.int("HL7_MAX_MESSAGE_BYTES", default=1024 * 1024)
+# MSH-3 of our ACKs (the sending application the interface engine sees).
+HL7_APPLICATION = env.str("HL7_APPLICATION", default="INFUSION_SCHEDULER")
+# FHIR searchset page size (and the largest _count a client may ask for).
+FHIR_PAGE_SIZE = 50
+FHIR_MAX_COUNT = 200
+# --- end Interfaces ---

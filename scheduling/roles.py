@@ -78,7 +78,7 @@ def ensure_roles(apps=None) -> None:
     manager, _ = Group.objects.get_or_create(name=MANAGER)
     manager.permissions.add(
         *Permission.objects.filter(
-            content_type__app_label__in=["scheduling", "patients", "authtoken"]
+            content_type__app_label__in=["scheduling", "patients", "authtoken", "interop"]
         )
     )
 

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("web", "worker", "beat")
-SERVICES = {"web", "worker", "beat", "db", "redis", "mailcatcher"}
+APP_SERVICES = ("web", "worker", "beat", "hl7")
+SERVICES = {"web", "worker", "beat", "hl7", "db", "redis", "mailcatcher"}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def command_argv(service: dict) -> list[str]:
     return argv
 
 
-def test_six_services(compose):
+def test_seven_services(compose):
     assert set(compose["services"]) == SERVICES
 
 
@@ -209,3 +209,19 @@ def test_dockerfile_entry_points_exist():
 def test_dockerignore_keeps_secrets_and_state_out():
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv", "var", ".env"} <= ignored
+
+
+def test_hl7_listener_service(compose):
+    """The MLLP listener: the same image, manage.py hl7_listener, bound to all interfaces on
+    the published port, started after web has migrated."""
+    from django.core.management import get_commands
+
+    service = compose["services"]["hl7"]
+    argv = command_argv(service)
+    assert argv[:3] == ["python", "manage.py", "hl7_listener"]
+    assert get_commands()["hl7_listener"] == "interop"
+    env = service_env(service)
+    assert env["HL7_MLLP_HOST"] == "0.0.0.0"
+    port = str(env["HL7_MLLP_PORT"])
+    assert any(str(p).split(":")[-1] == port for p in service["ports"]), service["ports"]
+    assert service["depends_on"]["web"]["condition"] == "service_healthy"

@@ -47,17 +47,18 @@ def test_make_run_port_is_configurable():
     assert "start -p 8123" in make_n("run", PORT="8123")
 
 
-def test_procfile_runs_web_worker_and_beat():
+def test_procfile_runs_web_worker_beat_and_the_hl7_listener():
     procs = dict(
         line.split(":", 1)
         for line in (ROOT / "Procfile").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     )
-    assert set(procs) == {"web", "worker", "beat"}
+    assert set(procs) == {"web", "worker", "beat", "hl7"}
     assert "runserver" in procs["web"] or "gunicorn" in procs["web"]
     assert "${PORT:-8000}" in procs["web"]
     assert "celery -A infusion_center worker" in procs["worker"]
     assert "celery -A infusion_center beat" in procs["beat"]
+    assert "manage.py hl7_listener" in procs["hl7"]
 
 
 def test_make_test_steps():
