@@ -1,5 +1,13 @@
 """Pure-Python scheduling engine (no Django). Services translate models into `types`."""
 
+from .availability import (
+    ANY_TIME,
+    AvailabilityWindow,
+    PatientAvailability,
+    availability_from_json,
+    window_from_json,
+    window_to_json,
+)
 from .constraints import BusyIndex, check_placement
 from .dosing import (
     DoseRuleSpec,
@@ -13,14 +21,28 @@ from .dosing import (
     series_legs,
     series_start_dose,
 )
+from .fitmein import DaySession, FitProposal, Move, fit_me_in
+from .planner import PlanRequest, PlanResult, PlanWorld, Proposal, Unplaced, plan
 from .search import (
     PlaceResult,
     busy_from_placements,
     check_unit,
     explain,
     find_slots,
+    more_on_day,
     place_unit,
     validate_unit,
+)
+from .template import (
+    CLASS_CODES,
+    CLASS_LABELS,
+    DURATION_CLASSES,
+    ClassDemand,
+    TemplateGuide,
+    WeeklyTemplate,
+    build_template,
+    demand_from_history,
+    duration_class,
 )
 from .timeline import build_timeline, session_minutes
 from .types import (
@@ -39,6 +61,32 @@ from .types import (
 )
 
 __all__ = [
+    "ANY_TIME",
+    "AvailabilityWindow",
+    "CLASS_CODES",
+    "CLASS_LABELS",
+    "ClassDemand",
+    "DURATION_CLASSES",
+    "DaySession",
+    "FitProposal",
+    "Move",
+    "PatientAvailability",
+    "PlanRequest",
+    "PlanResult",
+    "PlanWorld",
+    "Proposal",
+    "TemplateGuide",
+    "Unplaced",
+    "WeeklyTemplate",
+    "availability_from_json",
+    "build_template",
+    "demand_from_history",
+    "duration_class",
+    "fit_me_in",
+    "more_on_day",
+    "plan",
+    "window_from_json",
+    "window_to_json",
     "BusyIndex",
     "BusySession",
     "Center",

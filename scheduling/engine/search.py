@@ -20,15 +20,30 @@ Choice per start (deterministic)
 
 Score (lower is better) = sum of ``score_parts``
 ------------------------------------------------
-- ``days_from_target`` = 10 x |first-leg local date - target_date| (target_date defaults to
-  date_from). One day always outweighs all other parts together (they sum to < 10).
-- ``preferred_time``   = 0.25 x |local start hour (fractional) - preferred_hour| (0 if none).
-- ``peak_load``        = 2 x mean fraction of the center's chairs already busy over the
+- ``days_from_target`` = 30 x |first-leg local date - target_date| (target_date defaults to
+  date_from). One day outweighs the other parts of any normal option.
+- ``preferred_time``   = 1.0 per hour between the local start and the preferred minute
+  (``request.preferred()``: preferred_minute, else availability.preferred_minute, else
+  preferred_hour; 0 if none). The patient comes first: an hour off outweighs a full center.
+- ``wishes``           = 4 x the number of the patient's *wish* windows the first leg breaks
+  (*must* windows filter every leg: a start outside them is never offered).
+- ``peak_load``        = 0.5 x mean fraction of the center's chairs already busy over the
   first leg's [start, observation_end) sampled at the slot step (avoid the midday peak).
-- ``nurse_load``       = (n - mean) / (mean + 1), clamped to [-1, 1], where n = chosen
-  nurse's session starts that day and mean = mean over the eligible nurses that day.
+- ``nurse_load``       = 0.25 x (n - mean) / (mean + 1), clamped to [-0.25, 0.25], where
+  n = chosen nurse's session starts that day and mean = mean over the eligible nurses.
+- ``template``         = 0 when a template guide keeps this start for the request's duration
+  class (and it is not yet taken), else the guide's weight (0.5); 0 without a guide. Before
+  the guide's release horizon, starts that would eat chair capacity kept for protected
+  (long) morning starts are not offered to shorter infusions.
 
-Ties: earlier start, then lower first-leg chair id. The top ``request.limit`` are returned.
+Ties: earlier start, then lower first-leg chair id. The top ``request.limit`` are returned;
+``spread="days"`` / ``"day"`` reorder for a phone conversation (see :func:`find_slots`) and
+:func:`more_on_day` gives "more on this day".
+
+Signatures (the planner UI's contract):
+``find_slots(*, center, chairs, nurses, busy, request, guide=None, now=None, spread=None,
+min_gap_minutes=60) -> list[Slot]`` and ``more_on_day(*, center, chairs, nurses, busy,
+request, day, guide=None, now=None, limit=8, min_gap_minutes=30) -> list[Slot]``.
 
 Performance: busy sessions are indexed (sorted lists + bisect, epoch seconds); first-leg
 candidates come from walking each chair's free gaps per window (work ~ sessions + feasible
@@ -46,10 +61,15 @@ from .constraints import BusyIndex, Context, Pending, from_ts, pending_of, ts
 from .timeline import build_timeline, session_minutes
 from .types import BusySession, Center, Chair, Leg, Nurse, Placement, Slot, SlotRequest, Violation
 
-W_DAYS = 10.0
-W_PREF = 0.25
-W_PEAK = 2.0
-W_NURSE = 1.0
+# Weights. The patient comes first: an hour from the preferred time (1.0) outweighs a full
+# center (peak 0.5) plus the most unbalanced nurse (0.25); the old weights (0.25 per hour vs 2
+# for occupancy) let 4 of 30 busy chairs cost as much as an hour and moved patients away from
+# their time by ~50 min on average (issue 11). One day from the target outweighs the rest.
+W_DAYS = 30.0
+W_PREF = 1.0
+W_PEAK = 0.5
+W_NURSE = 0.25
+W_WISH = 4.0
 
 
 @dataclass(frozen=True)
@@ -223,6 +243,18 @@ class _Planner:
         return tuple(placed)
 
 
+def _booked_on_day(index: BusyIndex, o: int, c: int, tz, turnover: int) -> list[tuple[int, int]]:
+    """(local start minute, chair minutes) of the sessions starting in [o, c), for the guide."""
+    out = []
+    for t in index.chair.values():
+        for j in t.overlapping(o, c):
+            a = t.starts[j]
+            if o <= a < c:
+                la = from_ts(a, tz)
+                out.append((la.hour * 60 + la.minute, (t.ends[j] - a - turnover) // 60))
+    return out
+
+
 def find_slots(
     *,
     center: Center,
@@ -230,8 +262,23 @@ def find_slots(
     nurses: dict[int, Nurse],
     busy,
     request: SlotRequest,
+    guide=None,
+    now: datetime | None = None,
+    spread: str | None = None,
+    min_gap_minutes: int = 60,
 ) -> list[Slot]:
-    """Ranked valid slots for `request` (see module docstring for the score)."""
+    """Ranked valid slots for `request` (see the module docstring for the score).
+
+    Keyword options (defaults keep the plain ranked list):
+    - ``guide``: a :class:`~scheduling.engine.template.TemplateGuide`; adds the ``template``
+      score part and, before its release horizon (judged from ``now``, default
+      ``request.not_before``), keeps protected long-infusion morning capacity.
+    - ``spread="days"``: options for a phone conversation: the best option of each day first
+      (days in score order), then for each day the best of the other half of the day
+      (morning < 12:00 <= afternoon), then the rest by score; two options of one day are at
+      least ``min_gap_minutes`` apart. ``spread="day"`` ("more on this day"): options of the
+      requested dates at least ``min_gap_minutes`` apart, by score.
+    """
     if not request.legs:
         return []
     index = busy if isinstance(busy, BusyIndex) else BusyIndex(busy)
@@ -249,9 +296,18 @@ def find_slots(
     nb = ts(request.not_before) if request.not_before is not None else None
     target = request.target_date or request.date_from
     n_all_chairs = max(1, len(chairs))
-    pref = request.preferred_hour
+    pref = request.preferred()
+    avail = request.availability if request.availability and request.availability.windows else None
+    if now is None:
+        now = request.not_before
+    req_class = None
+    if guide is not None:
+        from .template import duration_class
 
-    cands: list[tuple[float, int, int, float, float, float, date]] = []
+        req_class = duration_class(session_minutes(leg0.timing))
+    tmpl_sm = guide.template.slot_minutes if guide is not None else 1
+
+    cands: list[tuple] = []
     win_starts, win_ends = ctx.windows.starts, ctx.windows.ends
     min_np_cache: dict[date, float] = {}
     for o, c in zip(win_starts, win_ends, strict=True):
@@ -300,48 +356,80 @@ def find_slots(
             continue
         # occupancy at the grid points of this window, prefix sums
         npts = (c - o) // step + 1
+        occ = [index.occupancy(o + i * step) for i in range(npts)]
         pre = [0]
         acc = 0
-        for i in range(npts):
-            acc += index.occupancy(o + i * step)
+        for v in occ:
+            acc += v
             pre.append(acc)
         span = max(1, -(-od // step))
+        cspan = max(1, -(-cd // step))
         days_part = W_DAYS * abs((d - target).days)
         mnp = min_np_cache.get(d)
         if mnp is None:
             mnp = min_np_cache[d] = pl.min_nurse_part(d)
         o_local = from_ts(o, tz)
-        o_hour = o_local.hour + o_local.minute / 60
+        o_min = o_local.hour * 60 + o_local.minute
+        step_min = step // 60
+        dg = None
+        if guide is not None:
+            dg = guide.day_view(
+                weekday=d.weekday(),
+                day_open_minute=o_min,
+                booked=_booked_on_day(index, o, c, tz, ctx.turnover),
+                request_class=req_class,
+                released=guide.released(o_local, now),
+                turnover_minutes=center.turnover_minutes,
+                n_points=npts,
+                step_minutes=step_min,
+            )
         for k, key in best.items():
             s = o + k * step
+            lm = o_min + k * step_min
+            wish = 0.0
+            if avail is not None:
+                ls, le = from_ts(s, tz), from_ts(s + od, tz)
+                if not avail.allows(ls, le):
+                    continue
+                wish = W_WISH * avail.wish_misses(ls, le)
+            tmpl = 0.0
+            if dg is not None:
+                if any(dg.reserved):
+                    top = min(npts, k + cspan)
+                    if any(occ[i] + 1 + dg.reserved[i] > n_all_chairs for i in range(k, top)):
+                        continue
+                tmpl = dg.cost(lm - lm % tmpl_sm)
             hi = min(npts, k + span)
             peak = W_PEAK * (pre[hi] - pre[k]) / (hi - k) / n_all_chairs
-            pref_part = 0.0 if pref is None else W_PREF * abs(o_hour + k * step / 3600 - pref)
-            lb = days_part + pref_part + peak + mnp
-            cands.append((lb, s, key[-1], days_part, pref_part, peak, d))
+            pref_part = 0.0 if pref is None else W_PREF * abs(lm - pref) / 60
+            lb = days_part + pref_part + peak + mnp + wish + tmpl
+            cands.append((lb, s, key[-1], days_part, pref_part, peak, d, wish, tmpl))
 
     cands.sort(key=lambda x: (x[0], x[1], x[2]))
     limit = max(0, request.limit)
-    results: list[Slot] = []
-    kth = None
-    for lb, s, cid, days_part, pref_part, peak, d in cands:
-        if limit == 0:
-            break
-        if kth is not None and lb > kth + 1e-9:
-            break
+    if limit == 0:
+        return []
+
+    def evaluate(cand) -> Slot | None:
+        _lb, s, cid, days_part, pref_part, peak, d, wish, tmpl = cand
         e = s + od
         if index.patient_clash(request.patient_id, s, e) is not None:
-            continue
+            return None
         nurse = pl.pick_nurse(d, s, e)
         if nurse is None:
-            continue
+            return None
         start_dt = from_ts(s, tz)
         tl = build_timeline(start_dt, leg0.timing, center.turnover_minutes)
         first = Placement(leg0.dose_number, cid, nurse.id, tl)
         if len(request.legs) > 1:
             placements = pl.place_rest(request.patient_id, request.legs, first)
             if placements is None:
-                continue
+                return None
+            if avail is not None and not all(
+                avail.allows(p.timeline.start.astimezone(tz), p.timeline.observation_end)
+                for p in placements[1:]
+            ):
+                return None
         else:
             placements = (first,)
         np_ = pl.nurse_part(d, nurse.id)
@@ -350,15 +438,108 @@ def find_slots(
             "preferred_time": round(pref_part, 6),
             "peak_load": round(peak, 6),
             "nurse_load": round(np_, 6),
+            "wishes": round(wish, 6),
+            "template": round(tmpl, 6),
         }
-        score = round(days_part + pref_part + peak + np_, 6)
-        results.append(Slot(start_dt, placements, score, parts))
-        if len(results) >= limit:
-            results.sort(key=lambda x: (x.score, x.start, x.placements[0].chair_id))
-            del results[limit:]
-            kth = results[-1].score
-    results.sort(key=lambda x: (x.score, x.start, x.placements[0].chair_id))
-    return results[:limit]
+        score = round(days_part + pref_part + peak + np_ + wish + tmpl, 6)
+        return Slot(start_dt, placements, score, parts)
+
+    def order(xs):
+        xs.sort(key=lambda x: (x.score, x.start, x.placements[0].chair_id))
+        return xs
+
+    if spread is None:
+        results: list[Slot] = []
+        kth = None
+        for cand in cands:
+            if kth is not None and cand[0] > kth + 1e-9:
+                break
+            slot = evaluate(cand)
+            if slot is None:
+                continue
+            results.append(slot)
+            if len(results) >= limit:
+                order(results)
+                del results[limit:]
+                kth = results[-1].score
+        return order(results)[:limit]
+    return _spread(cands, evaluate, order, spread, limit, min_gap_minutes * 60, tz)
+
+
+def _spread(cands, evaluate, order, mode, limit, gap, tz) -> list[Slot]:
+    """Options spread over days and halves of the day (see find_slots)."""
+
+    def half(t: int) -> int:
+        return int(from_ts(t, tz).hour >= 12)
+
+    per_day: dict[date, list[Slot]] = {}
+    # "days": at most two options per (day, half of the day); "day": up to `limit` in all
+    cap = limit if mode == "day" else 2
+    buckets: dict[tuple, int] = {}
+    n_buckets = len({(c[6], half(c[1])) for c in cands}) if mode != "day" else 1
+    full = 0
+    for cand in cands:
+        d, s = cand[6], cand[1]
+        bkey = (None,) if mode == "day" else (d, half(s))
+        if buckets.get(bkey, 0) >= cap:
+            continue
+        have = per_day.setdefault(d, [])
+        if any(abs(ts(x.start) - s) < gap for x in have):
+            continue
+        slot = evaluate(cand)
+        if slot is None:
+            continue
+        have.append(slot)
+        buckets[bkey] = buckets.get(bkey, 0) + 1
+        if buckets[bkey] == cap:
+            full += 1
+            if full >= n_buckets:
+                break
+    if mode == "day":
+        return order([x for xs in per_day.values() for x in xs])[:limit]
+    days = sorted(
+        (order(xs) for xs in per_day.values() if xs), key=lambda xs: (xs[0].score, xs[0].start)
+    )
+    firsts, seconds, rest = [], [], []
+    for xs in days:
+        firsts.append(xs[0])
+        h0 = half(ts(xs[0].start))
+        other = next((x for x in xs[1:] if half(ts(x.start)) != h0), None)
+        if other is not None:
+            seconds.append(other)
+        rest += [x for x in xs[1:] if x is not other]
+    return (firsts + order(seconds) + order(rest))[:limit]
+
+
+def more_on_day(
+    *,
+    center: Center,
+    chairs: dict[int, Chair],
+    nurses: dict[int, Nurse],
+    busy,
+    request: SlotRequest,
+    day: date,
+    guide=None,
+    now: datetime | None = None,
+    limit: int = 8,
+    min_gap_minutes: int = 30,
+) -> list[Slot]:
+    """ "More on this day": up to `limit` options on `day`, at least `min_gap_minutes` apart,
+    ranked by score (same rules and score as find_slots)."""
+    from dataclasses import replace
+
+    req = replace(request, date_from=day, date_to=day, target_date=day, limit=limit)
+    return find_slots(
+        center=center,
+        chairs=chairs,
+        nurses=nurses,
+        busy=busy,
+        request=req,
+        guide=guide,
+        now=now,
+        spread="day",
+        min_gap_minutes=min_gap_minutes,
+    )
 
 
 def check_unit(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .availability import PatientAvailability
+
 
 @dataclass(frozen=True)
 class Interval:
@@ -111,6 +113,20 @@ class SlotRequest:
     limit: int = 10
     chair_id: int | None = None  # restrict to this chair (coordinator's choice)
     nurse_id: int | None = None  # restrict to this nurse
+    # When the patient can come (must windows filter, wishes and distance from the preferred
+    # minute penalize); None = any time the center is open.
+    availability: PatientAvailability | None = None
+    # Preferred local start in minutes after midnight; wins over availability.preferred_minute
+    # and preferred_hour.
+    preferred_minute: int | None = None
+
+    def preferred(self) -> int | None:
+        """The preferred local start minute, from the most specific source given."""
+        if self.preferred_minute is not None:
+            return self.preferred_minute
+        if self.availability is not None and self.availability.preferred_minute is not None:
+            return self.availability.preferred_minute
+        return None if self.preferred_hour is None else self.preferred_hour * 60
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ def test_score_parts_sum_to_score():
             "preferred_time",
             "peak_load",
             "nurse_load",
+            "wishes",
+            "template",
         }
 
 
