@@ -346,6 +346,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The schema and docs are for signed-in staff only (an outsider learns nothing from them).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Two "status" choice sets of the waitlist beside the sessions' one: name them.
+    "ENUM_NAME_OVERRIDES": {
+        "OfferStatusEnum": "waitlist.models.OfferStatus",
+        "WaitlistEntryStatusEnum": "waitlist.models.EntryStatus",
+        "ReadinessStatusEnum": ["green", "amber", "red"],
+    },
 }
 
 LOGGING = {

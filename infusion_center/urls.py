@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/analytics/", include("analytics.api_urls")),
+    path("api/", include("waitlist.api_urls")),
     path("api/", include("scheduling.api.urls")),
     path("analytics/", include("analytics.urls")),
     path("", include("waitlist.urls")),

@@ -31,7 +31,7 @@ def _open_offer(number: str) -> Offer | None:
         Offer.objects.filter(
             patient__in=patients,
             channel=OfferChannel.SMS,
-            status__in=(OfferStatus.OFFERED, OfferStatus.TAKEN),
+            status__in=(OfferStatus.OFFERED, OfferStatus.TAKEN, OfferStatus.ACCEPTED),
             hold_until__gt=timezone.now() - timezone.timedelta(hours=12),
         )
         .select_related("patient")

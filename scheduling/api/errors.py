@@ -17,7 +17,12 @@ from scheduling.exceptions import BookingConflict, SchedulingError
 def exception_handler(exc, context):
     if isinstance(exc, BookingConflict):
         return Response(
-            {"code": "conflict", "detail": str(exc), "conflicts": exc.conflicts},
+            {
+                # a subclass may name the kind of conflict (a waitlist offer: "taken", ...)
+                "code": getattr(exc, "code", None) or "conflict",
+                "detail": str(exc),
+                "conflicts": exc.conflicts,
+            },
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, SchedulingError):

@@ -94,8 +94,12 @@ def add_entry(
     by=None,
 ) -> WaitlistEntry:
     """Put a patient on the waitlist for an earlier slot of one dose. One active entry per
-    patient and protocol (a second is a 409 naming the first)."""
-    windows = windows or []
+    patient and protocol (a second is a 409 naming the first). Without `windows` the
+    patient's stored availability windows are copied (an entry may then narrow them)."""
+    if windows is None:
+        from patients.availability import windows_json
+
+        windows = windows_json(patient)
     _validate(
         patient=patient,
         protocol=protocol,
