@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from tests.api.conftest import client_as, desk, nurse_api  # noqa: F401  (API clients by role)
 from tests.conftest import TZ, at, next_weekday
 
 

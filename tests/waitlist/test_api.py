@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from tests.api.conftest import client_as, desk, manager_api, nurse_api  # noqa: F401
 from waitlist.dispatcher import run_cycle
 from waitlist.models import Offer, WaitlistEntry
 
