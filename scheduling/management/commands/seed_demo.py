@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the demo center `make run` starts with (see scheduling/demo.py)."""
+"""`manage.py seed_demo`: the demo center `make run` starts with (see scheduling/demo/)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,9 +7,10 @@ from scheduling import demo
 
 class Command(BaseCommand):
     help = (
-        "Create a believable demo center (24 chairs, 8 nurses, hours, a holiday, ~150 patients "
-        "with lab histories and past doses, demo staff logins) and book the next two weeks "
-        "through the booking services. Safe to run again: a seeded database is left as it is."
+        "Create a believable demo center (11 chairs, 8 nurses, hours, holidays, ~1,500 patients "
+        "with lab histories, 90 days of history with actual times, today under way, demo staff "
+        "logins) and book the next two weeks through the booking services. Safe to run again: "
+        "a seeded database is left as it is."
     )
 
     def add_arguments(self, parser):
@@ -22,8 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = options["patients"]
-        if count < 1 or count > 2000:
-            raise CommandError("--patients must be between 1 and 2000.")
+        if count < 1 or count > 5000:
+            raise CommandError("--patients must be between 1 and 5000.")
         report = demo.seed(patients=count, stdout=self.stdout if options["verbosity"] > 0 else None)
         if report.already_seeded:
             self.stdout.write(
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 )
             )
             return
-        for line in report.lines():
+        for line in demo.lines(report):
             self.stdout.write(line)
         self.stdout.write(
             self.style.SUCCESS(
