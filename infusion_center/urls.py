@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 
+from interop.fhir import views as fhir_views
+
 
 def healthz(request):
     """Liveness for the container health check: the database answers."""
@@ -18,6 +20,8 @@ urlpatterns = [
     path("api/analytics/", include("analytics.api_urls")),
     path("api/", include("waitlist.api_urls")),
     path("api/", include("scheduling.api.urls")),
+    path("fhir", fhir_views.TransactionView.as_view(), name="fhir-transaction"),
+    path("fhir/", include("interop.fhir.urls")),
     path("analytics/", include("analytics.urls")),
     path("", include("waitlist.urls")),
     path("p/", include("patients.urls")),

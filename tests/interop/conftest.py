@@ -196,3 +196,40 @@ def listener(transactional_db, loinc_map, tmp_path):
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def fhir_as(make_staff):
+    """fhir_as("front_desk") -> an APIClient with that role's API token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(role: str | None) -> APIClient:
+        client = APIClient()
+        if role is not None:
+            user = make_staff(role)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+            client.user = user
+        return client
+
+    return make
+
+
+def fhir(response, status: int = 200):
+    """The response's resource, checked: status, media type, and parsed by its R4B model."""
+    import json
+
+    from fhir.resources.R4B import get_fhir_model_class
+
+    assert response.status_code == status, (response.status_code, response.content[:2000])
+    assert response["Content-Type"].startswith("application/fhir+json"), response["Content-Type"]
+    body = json.loads(response.content)
+    model = get_fhir_model_class(body["resourceType"]).model_validate(body)
+    if body["resourceType"] == "Bundle":
+        for entry in model.entry or []:
+            if entry.resource is not None:
+                # each resource of a Bundle is parsed by its own model as well
+                get_fhir_model_class(entry.resource.get_resource_type()).model_validate(
+                    entry.resource.model_dump(mode="json", exclude_none=True)
+                )
+    return body
