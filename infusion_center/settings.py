@@ -288,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "waitlist.tasks.dispatch_waitlist",
         "schedule": 60.0,
     },
+    "deliver-plan-offers": {
+        "task": "scheduling.tasks.deliver_plan_offers",
+        "schedule": 60.0,
+    },
     "charge-nurse-digest": {
         "task": "scheduling.tasks.send_charge_nurse_digest",
         "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=15, minute=0),

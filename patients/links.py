@@ -21,7 +21,15 @@ MANAGE = "s"  # the appointment page: confirm, cancel, checklist (the SMS link)
 CONFIRM = "c"
 CANCEL = "x"
 CHECKLIST = "l"
-ACTIONS = {MANAGE: "manage", CONFIRM: "confirm", CANCEL: "cancel", CHECKLIST: "checklist"}
+# A planner offer: the id is a PlanProposal's, not a session's (patients.offer_views).
+OFFER = "o"
+ACTIONS = {
+    MANAGE: "manage",
+    CONFIRM: "confirm",
+    CANCEL: "cancel",
+    CHECKLIST: "checklist",
+    OFFER: "offer",
+}
 
 
 class BadLink(Exception):

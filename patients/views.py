@@ -75,6 +75,10 @@ def link(request, token: str):
             "The link may have been cut short when it was copied. Please use the whole "
             "link from your message, or call us.",
         )
+    if action == links.OFFER:
+        from patients.offer_views import offer
+
+        return offer(request, session_id, token)
     session = (
         InfusionSession.objects.select_related("patient", "protocol", "chair")
         .filter(pk=session_id)

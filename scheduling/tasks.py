@@ -116,3 +116,25 @@ def queue_front_desk_notice(session_id: int) -> None:
                 log.exception("could not tell the front desk about session %s", session_id)
 
     transaction.on_commit(_go)
+
+
+@shared_task(
+    name="scheduling.tasks.run_planner",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    time_limit=900,
+)
+def run_planner(run_id: int) -> str:
+    """Solve one planner run (idempotent: a finished run is left as it is)."""
+    from scheduling.services.planner import execute_plan
+
+    return execute_plan(run_id=run_id).status
+
+
+@shared_task(name="scheduling.tasks.deliver_plan_offers", acks_late=True, ignore_result=True)
+def deliver_plan_offers() -> int:
+    """Beat, every minute: planner offers whose send time has come go to the patients."""
+    from scheduling.notifications.offers import deliver_due_offers
+
+    return deliver_due_offers()

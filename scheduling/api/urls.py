@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from scheduling.api.views import availability, catalogue, day, patients, sessions
+from scheduling.api.views import availability, catalogue, day, patients, planning, sessions
 
 
 class RowId:
@@ -76,5 +76,24 @@ urlpatterns = [
     ),
     path("series/", sessions.SeriesCreateApi.as_view(), name="api-series"),
     path("roster/", day.RosterApi.as_view(), name="api-roster"),
+    path("templates/", planning.TemplateListApi.as_view(), name="api-templates"),
+    path("templates/<id:template_id>/", planning.TemplateDetailApi.as_view(), name="api-template"),
+    path(
+        "templates/<id:template_id>/publish/",
+        planning.TemplatePublishApi.as_view(),
+        name="api-template-publish",
+    ),
+    path("planner/runs/", planning.PlanRunListApi.as_view(), name="api-planner-runs"),
+    path("planner/runs/<id:run_id>/", planning.PlanRunDetailApi.as_view(), name="api-planner-run"),
+    path(
+        "planner/proposals/<id:proposal_id>/book/",
+        planning.ProposalBookApi.as_view(),
+        name="api-proposal-book",
+    ),
+    path(
+        "planner/proposals/<id:proposal_id>/send/",
+        planning.ProposalSendApi.as_view(),
+        name="api-proposal-send",
+    ),
     path("due/", day.DueApi.as_view(), name="api-due"),
 ]

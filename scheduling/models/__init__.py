@@ -22,6 +22,16 @@ from scheduling.models.center import (  # noqa: F401
     Weekday,
     center_settings_scope,
 )
+from scheduling.models.planning import (  # noqa: F401
+    DURATION_CLASS_CHOICES,
+    PlanProposal,
+    PlanRun,
+    PlanRunStatus,
+    ProposalStatus,
+    TemplateStart,
+    TemplateStatus,
+    WeeklyTemplate,
+)
 from scheduling.models.reminders import (  # noqa: F401
     Channel,
     Reminder,

@@ -63,6 +63,27 @@ class CenterSettings(models.Model):
         default=30,
         help_text="How recent an 'each dose' lab must be when the catalogue gives no limit.",
     )
+    # Planning (issue 11): the weekly template, fit-me-in and the due-pipeline planner.
+    template_release_hours = models.PositiveSmallIntegerField(
+        default=72,
+        help_text="Until this many hours before a day opens, the long-infusion morning starts "
+        "the published template keeps are protected; after that anyone may take them.",
+    )
+    template_protect_until = models.TimeField(
+        default=dt.time(12, 0),
+        help_text="Template starts of long infusions before this local time are protected.",
+    )
+    fitmein_max_shift_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="Fit-me-in may move an unconfirmed session by at most this many minutes, "
+        "and only when the coordinator allows it.",
+    )
+    planner_horizon_days = models.PositiveSmallIntegerField(
+        default=21, help_text="How far ahead the due-pipeline planner looks by default."
+    )
+    planner_time_limit_seconds = models.PositiveSmallIntegerField(
+        default=30, help_text="The planner returns the best plan found in this time."
+    )
     charge_nurse_email = models.EmailField(blank=True)
     front_desk_email = models.EmailField(blank=True)
 
@@ -84,6 +105,14 @@ class CenterSettings(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(max_automated_sms_per_day__gte=1), name="center_sms_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(fitmein_max_shift_minutes__lte=240), name="center_fitmein_shift_le_240"
+            ),
+            models.CheckConstraint(
+                condition=Q(planner_time_limit_seconds__gte=1)
+                & Q(planner_time_limit_seconds__lte=600),
+                name="center_planner_limit_range",
             ),
         ]
 

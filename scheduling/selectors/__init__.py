@@ -26,6 +26,12 @@ from scheduling.selectors.due import (  # noqa: F401
 from scheduling.selectors.patients import (  # noqa: F401
     patient_search,
 )
+from scheduling.selectors.planning import (  # noqa: F401
+    DayCell,
+    patient_week,
+    week_board,
+    week_start_of,
+)
 from scheduling.selectors.readiness import (  # noqa: F401
     lab_checklist,
     lab_readiness_for_sessions,

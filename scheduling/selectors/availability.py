@@ -37,8 +37,20 @@ def availability(
     length: int | None = None,
     chair_id: int | None = None,
     nurse_id: int | None = None,
+    spread: str | None = None,
+    use_template: bool = True,
 ) -> list[engine.Slot]:
-    """Ranked free options for a dose (or, with series=True, the whole series from it)."""
+    """Ranked free options for a dose (or, with series=True, the whole series from it).
+
+    Every search honours the patient's availability (must windows filter, wishes and the
+    preferred start rank) and, when one is published and `use_template`, the weekly template
+    (its starts for the dose's duration class first; long-infusion morning starts protected
+    until the release horizon). `spread="days"` gives options for a phone conversation (the
+    best of each day first, then morning/afternoon variety); `spread="day"` more options on
+    the searched day(s), spaced apart."""
+    from patients.availability import availability_for
+    from scheduling.planning.templates import published_guide
+
     # Read the dose rules once for the specs here and in next_due_for.
     prefetch_related_objects([protocol], "dose_rules")
     specs = dose_rule_specs(protocol)
@@ -51,6 +63,7 @@ def availability(
     world = load_world(date_from=date_from, date_to=date_to + dt.timedelta(days=span))
     due = next_due_for(patient=patient, protocol=protocol)
     target = due.due_date if due and due.dose_number == dose_number else None
+    now = timezone.now()
     request = engine.SlotRequest(
         patient_id=patient.pk,
         legs=tuple(legs),
@@ -59,11 +72,12 @@ def availability(
         date_from=date_from,
         date_to=date_to,
         target_date=target,
-        preferred_hour=patient.preferred_hour,
-        not_before=timezone.now(),
+        not_before=now,
         limit=limit,
         chair_id=chair_id,
         nurse_id=nurse_id,
+        availability=availability_for(patient),
+        preferred_minute=patient.preferred_minute,
     )
     slots = engine.find_slots(
         center=world.center,
@@ -71,6 +85,9 @@ def availability(
         nurses=world.nurses,
         busy=world.busy,
         request=request,
+        guide=published_guide(world.center_row) if use_template else None,
+        now=now,
+        spread=spread,
     )
     if target is not None:
         _note_miss(patient, protocol, dose_number, due, date_from, date_to, slots, world.tz)

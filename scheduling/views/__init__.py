@@ -23,10 +23,21 @@ from scheduling.views.common import (  # noqa: F401
     home,
     role_required,
 )
+from scheduling.views.options import (  # noqa: F401
+    book_fit,
+    book_fit_apply,
+    book_more,
+    book_week,
+)
 from scheduling.views.patients import (  # noqa: F401
     due,
     patient_detail,
     patient_list,
+)
+from scheduling.views.planner import (  # noqa: F401
+    planner,
+    planner_apply,
+    planner_progress,
 )
 from scheduling.views.roster import (  # noqa: F401
     ROSTER_ACTIONS,
@@ -35,4 +46,13 @@ from scheduling.views.roster import (  # noqa: F401
 )
 from scheduling.views.utilization import (  # noqa: F401
     utilization_view,
+)
+from scheduling.views.week import (  # noqa: F401
+    week_board,
+)
+from scheduling.views.weekly_template import (  # noqa: F401
+    template_action,
+    template_day,
+    template_page,
+    template_release,
 )

@@ -106,6 +106,7 @@ def _find_slots(form) -> list[dict]:
                 limit=SLOT_LIMIT,
                 option=cd["option"],
                 series=cd["series"],
+                spread="days",
             )
         )
     except (SchedulingError, ValueError) as exc:
@@ -115,8 +116,18 @@ def _find_slots(form) -> list[dict]:
 
 def _render_book(request, *, patient, form, slots, searched, conflict=None, status=200):
     from scheduling.views.availability import availability_context
+    from scheduling.views.options import search_query
 
+    first_of_day = set()
+    seen_days = set()
+    for i, o in enumerate(slots):
+        d = o["start"].date()
+        if d not in seen_days:
+            seen_days.add(d)
+            first_of_day.add(i)
+        o["first_of_day"] = i in first_of_day
     context = {
+        "search_qs": search_query(form) if searched else "",
         **availability_context(request, patient),
         "patient": patient,
         "form": form,

@@ -79,6 +79,12 @@ class AvailabilityApi(ClinicView):
         )
         chair = IdField(required=False)
         nurse = IdField(required=False)
+        spread = serializers.ChoiceField(
+            choices=["days", "day"],
+            required=False,
+            help_text="days: the best option of each day first, then morning/afternoon variety "
+            "(for a phone call); day: more options on the searched day(s), spaced apart.",
+        )
 
         def validate(self, attrs):
             today = dt.datetime.now(center_tz()).date()
@@ -117,6 +123,7 @@ class AvailabilityApi(ClinicView):
                 length=q.get("length"),
                 chair_id=q.get("chair"),
                 nurse_id=q.get("nurse"),
+                spread=q.get("spread"),
             )
         except ValueError as exc:  # the catalogue has no rule for that dose/option/length
             raise serializers.ValidationError({"dose": [str(exc)]}) from exc
