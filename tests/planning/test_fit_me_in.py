@@ -3,8 +3,6 @@ that have not started are reassigned with their times unchanged; a time moves on
 coordinator allowed it (and the patient is told). One transaction, audited, 409 if the day
 changed since the proposal."""
 
-import datetime as dt
-
 import pytest
 
 from patients import availability

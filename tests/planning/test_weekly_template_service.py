@@ -56,7 +56,7 @@ def test_a_draft_keeps_a_start_for_every_weekly_visit(clinic, make_patient, make
     assert monday["le1h"] + monday["1to2h"] == 4
     assert sum(n for (wd, _, _), n in t.starts.items() if wd != 0) == 0
     # Every start leaves time for the stay before closing (19:00).
-    for (wd, m, cls), n in t.starts.items():
+    for (_wd, m, cls), _n in t.starts.items():
         assert m + t.class_minutes[cls] <= 19 * 60
     assert AuditEvent.objects.filter(action="template_built", actor=manager).exists()
     assert published_guide() is None  # a draft guides nothing
