@@ -68,9 +68,11 @@ static: install
 urls: install
 	@PORT=$(PORT) $(BIN)/python manage.py show_urls_and_logins
 
-# honcho gives the first Procfile entry (web) PORT; worker and beat ignore theirs.
+# honcho gives the first Procfile entry (web) PORT; worker and beat ignore theirs. Links in
+# emails and texts follow the port: PUBLIC_BASE_URL defaults to http://127.0.0.1:$(PORT).
 run: seed static urls
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile start -p $(PORT)
+	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+	  PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile start -p $(PORT)
 
 # Every test. DATABASE_URL from the environment or the command line wins; else PostgreSQL on
 # 127.0.0.1:5432 if it answers (database infusion_test is created; pytest-django makes its own

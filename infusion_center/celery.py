@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infusion_center.settings")
 
@@ -17,3 +17,14 @@ def _tune_gc_in_worker(**kwargs):
     from infusion_center.gc_tuning import tune_gc
 
     tune_gc()
+
+
+@setup_logging.connect
+def _use_django_logging(**kwargs):
+    """Worker and beat log through settings.LOGGING (one format, one clock with the web
+    server) instead of Celery's own handler and local-time format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from infusion_center import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -232,7 +234,12 @@ PATIENT_LINK_HOURS_AFTER_VISIT = env.int("PATIENT_LINK_HOURS_AFTER_VISIT", defau
 PATIENT_FACING_CENTER_NAME = env.str("PATIENT_FACING_CENTER_NAME", default="")
 
 # --- Email ------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The default prints one line per email in the worker's log; CONSOLE_FULL_MESSAGES=true prints
+# the whole message too (and the whole text for the console SMS backend).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND", default="scheduling.notifications.console.ConsoleEmailBackend"
+)
+CONSOLE_FULL_MESSAGES = env.bool("CONSOLE_FULL_MESSAGES", default=False)
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -358,14 +365,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Axes logs every sign-in at INFO; lockouts and failures are WARNING and stay visible.
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# One format and one clock (UTC, ISO 8601) for web, worker and beat; no tracebacks on 4xx.
+LOGGING = logs.config(env.str("LOG_LEVEL", default="INFO"))
 
 # --- Reminders (owned by notifications) ---
 # A claimed reminder belongs to one send task until its lease ends; a worker that dies leaves it

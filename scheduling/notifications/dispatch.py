@@ -203,12 +203,15 @@ def _send_sms(
     cache: messages.RenderCache | None = None,
 ) -> str:
     body = messages.render_sms(reminder, center, cache=cache)
+    token = sms.sending_kind.set(reminder.kind)
     try:
         return (backend or sms.get_backend()).send(reminder.session.patient.mobile, body)
     except sms.SmsTransientError as exc:
         raise TransientSendError(str(exc)) from exc
     except sms.SmsPermanentError as exc:
         raise PermanentSendError(str(exc)) from exc
+    finally:
+        sms.sending_kind.reset(token)
 
 
 def _skip_reason(reminder: Reminder, now: dt.datetime) -> str | None:

@@ -194,6 +194,7 @@ def build_email_message(
         headers={
             "Message-ID": f"<reminder-{reminder.pk}@{domain}>",
             "X-Reminder-Id": str(reminder.pk),
+            "X-Reminder-Kind": reminder.kind,
         },
         connection=connection,
     )

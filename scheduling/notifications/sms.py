@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import uuid
+from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
@@ -63,17 +64,32 @@ class BaseSmsBackend:
         raise NotImplementedError
 
 
+# The reminder kind being texted, set by the sender around backend.send() (the backends take
+# only the number and the text); the console backend names it in its one line.
+sending_kind: ContextVar[str] = ContextVar("sending_kind", default="")
+
+
 class ConsoleSmsBackend(BaseSmsBackend):
-    """Prints texts (make run). Pass `stream` to silence it in benchmarks."""
+    """Logs one line per text (kind, number, link) for `make run`; the text itself only with
+    CONSOLE_FULL_MESSAGES. Pass `stream` to get the full texts there (benchmarks silence it)."""
 
     def __init__(self, stream=None):
         self.stream = stream
 
     def send(self, to: str, body: str) -> str:
+        from scheduling.notifications.console import first_link, log, one_line
+
         msg_id = f"console-{uuid.uuid4().hex}"
-        stream = self.stream or sys.stdout
-        stream.write(f"--- SMS to {to} ({msg_id}) ---\n{body}\n")
-        stream.flush()
+        if self.stream is None:
+            log.info(
+                one_line(
+                    channel="sms", kind=sending_kind.get(), recipient=to, link=first_link(body)
+                )
+            )
+        if self.stream is not None or getattr(settings, "CONSOLE_FULL_MESSAGES", False):
+            stream = self.stream or sys.stdout
+            stream.write(f"--- SMS to {to} ({msg_id}) ---\n{body}\n")
+            stream.flush()
         return msg_id
 
 
