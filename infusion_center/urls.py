@@ -25,6 +25,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("", include("waitlist.urls")),
     path("p/", include("patients.urls")),
+    path("", include("infusion_center.two_factor")),
     path("", include("scheduling.urls")),
 ]
 

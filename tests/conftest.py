@@ -62,10 +62,11 @@ def roles(db):
 
 @pytest.fixture
 def make_staff(db, roles):
-    """make_staff("front_desk") -> a logged-in-able user in that role (password DEMO_PASSWORD)."""
+    """make_staff("front_desk") -> a logged-in-able user in that role (password DEMO_PASSWORD),
+    exempt from two-factor sign-in unless two_factor_exempt=False."""
     from django.contrib.auth.models import Group, User
 
-    def make(role: str, username: str | None = None, **extra):
+    def make(role: str, username: str | None = None, two_factor_exempt: bool = True, **extra):
         user = User.objects.create_user(
             username=username or f"{role}_{User.objects.count() + 1}",
             password=DEMO_PASSWORD,
@@ -73,6 +74,12 @@ def make_staff(db, roles):
             **extra,
         )
         user.groups.add(Group.objects.get(name=role))
+        if two_factor_exempt:
+            # Like the demo logins: managers would otherwise owe a TOTP code at every page
+            # (tests/hardening/test_two_factor.py makes managers without this).
+            from infusion_center.two_factor import OTP_EXEMPT_GROUP
+
+            user.groups.add(Group.objects.get_or_create(name=OTP_EXEMPT_GROUP)[0])
         return user
 
     return make

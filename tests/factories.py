@@ -55,6 +55,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
+            # Like the demo logins: no TOTP code owed (tests/hardening/test_two_factor.py
+            # covers managers who must give one).
+            from infusion_center.two_factor import OTP_EXEMPT_GROUP
+
+            self.groups.add(Group.objects.get_or_create(name=OTP_EXEMPT_GROUP)[0])
 
 
 # --- Center --------------------------------------------------------------------------------

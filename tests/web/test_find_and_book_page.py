@@ -37,7 +37,7 @@ def test_new_patient_form_shows_errors_in_place_and_then_books(login, front_desk
             "mrn": "",
             "first_name": "Grace",
             "last_name": "Hopper",
-            "date_of_birth": "2999-01-01",
+            "date_of_birth": "2150-01-01",
             "mobile": "12",
             "preferred_channel": "both",
         },
