@@ -280,7 +280,14 @@ def plan(
     start_ivs: dict[tuple[date, str | None], list] = defaultdict(list)
     patient_ivs: dict[int, list] = defaultdict(list)
     skills = sorted({r.required_skill for r in reqs if r.required_skill})
-    kinds = sorted({r.required_chair_kind for r in reqs if r.required_chair_kind})
+    # With more than one chair kind, every session takes one kind (a requirement fixes it,
+    # else a boolean per kind chooses) and each kind has its own cumulative: within one kind
+    # chairs are interchangeable, so the exact chairs can then always be found afterwards
+    # (per-instant totals alone are not enough: a recliner patient on a bed at 11:00 can
+    # leave no bed for a bed-bound patient starting at 12:00).
+    chair_kinds = sorted({c.kind for c in chairs.values()})
+    kinds = chair_kinds if len(chair_kinds) > 1 else []
+    kvars: dict = {}
 
     # existing bookings, fixed
     for b in world.busy:
@@ -349,10 +356,19 @@ def plan(
                 om = session_minutes(leg.timing)
                 start = mv + z
                 chair_ivs[ld].append(m.NewOptionalFixedSizeIntervalVar(start, om + turnover, p, ""))
-                if r.required_chair_kind:
+                if r.required_chair_kind and kinds:
                     kind_ivs[(ld, r.required_chair_kind)].append(
                         m.NewOptionalFixedSizeIntervalVar(start, om + turnover, p, "")
                     )
+                elif kinds:
+                    if (r.id, d) not in kvars:
+                        ys = {k: m.NewBoolVar("") for k in kinds}
+                        m.Add(sum(ys.values()) == p)
+                        kvars[(r.id, d)] = ys
+                    for k, y in kvars[(r.id, d)].items():
+                        kind_ivs[(ld, k)].append(
+                            m.NewOptionalFixedSizeIntervalVar(start, om + turnover, y, "")
+                        )
                 patient_ivs[r.patient_id].append(
                     m.NewOptionalFixedSizeIntervalVar(start, om, p, "")
                 )
@@ -378,6 +394,9 @@ def plan(
                 m.AddHint(mv, gm)
                 for d in cand:
                     m.AddHint(pvars[(r.id, d)], d == gd)
+                    gk = chairs[g.placements[0].chair_id].kind
+                    for k, y in kvars.get((r.id, d), {}).items():
+                        m.AddHint(y, d == gd and k == gk)
                 if (r.id, gd) in wvars:
                     m.AddHint(wvars[(r.id, gd)], gm in set(cand[gd][1]))
 
@@ -426,7 +445,8 @@ def plan(
     build_s = _time.perf_counter() - t_start
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit - build_s)
+    # what is left of the limit, keeping a little for the chair/nurse assignment
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit * 0.95 - build_s - 0.3)
     solver.parameters.num_workers = max(1, min(2, workers))
     res = solver.Solve(m)
     status = solver.StatusName(res)
@@ -441,14 +461,18 @@ def plan(
             for (rid, d), p in ((k, v) for k, v in pvars.items() if k[0] == r.id):
                 del rid
                 if solver.Value(p):
-                    chosen[r.id] = (d, solver.Value(mvars[r.id]))
+                    kind = r.required_chair_kind or next(
+                        (k for k, y in kvars.get((r.id, d), {}).items() if solver.Value(y)), None
+                    )
+                    chosen[r.id] = (d, solver.Value(mvars[r.id]), kind)
     else:
         status = "GREEDY"
         for r in reqs:
             g = greedy.get(r.id)
             if g is not None:
                 gl = g.start.astimezone(tz)
-                chosen[r.id] = (gl.date(), gl.hour * 60 + gl.minute)
+                kind = chairs[g.placements[0].chair_id].kind if kinds else None
+                chosen[r.id] = (gl.date(), gl.hour * 60 + gl.minute, kind)
     proposals, unplaced = _assign(world, reqs, chosen, days, time_limit)
     for r in reqs:
         if r.id not in chosen and r.id not in {u.request_id for u in unplaced}:
@@ -464,21 +488,24 @@ def plan(
 
 
 def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
-    """Chairs and nurses for the chosen (day, minute) of each request, day by day."""
+    """Chairs and nurses for the chosen (day, minute) of each request, day by day.
+
+    Chairs first (times are fixed, so this is interval colouring: best-fit in start order,
+    scarce chair kinds kept for those who need them; a CP-SAT chair assignment if that
+    fails), then nurses (in start order, the valid nurse with the fewest skills this session
+    does not need, then the least loaded; a CP-SAT nurse assignment balancing the load if
+    that fails)."""
     center, chairs, nurses = world.center, world.chairs, world.nurses
     tz = days.tz
-    turnover = center.turnover_minutes
+    turnover = center.turnover_minutes * 60
     by_id = {r.id: r for r in reqs}
     legs_by_day: dict[date, list] = defaultdict(list)
-    for rid, (d, mm) in chosen.items():
+    kind_of = {rid: k for rid, (_d, _m, k) in chosen.items()}
+    for rid, (d, mm, _k) in chosen.items():
         r = by_id[rid]
         for li, leg in enumerate(r.legs):
             ld = d + timedelta(days=leg.day_offset)
             legs_by_day[ld].append((rid, li, days.zero(ld) + mm * 60))
-    index = BusyIndex(world.busy)
-    ctx = Context(center, chairs, nurses, index)
-    placed: dict = defaultdict(dict)
-    failed: set = set()
     busy_by_day: dict[date, list[BusySession]] = defaultdict(list)
     for b in world.busy:
         busy_by_day[from_ts(ts(b.start), tz).date()].append(b)
@@ -486,133 +513,101 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
     for c in chairs.values():
         by_kind[c.kind] += 1
     common = max(by_kind.values(), default=0)
-    sid = -1
+    wanted = {r.required_skill for r in reqs if r.required_skill}
+    placed: dict = defaultdict(dict)
+    failed: set = set()
+    per_day_limit = min(5.0, max(0.5, time_limit / 4))
     for d in sorted(legs_by_day):
-        items = sorted(legs_by_day[d], key=lambda x: (x[2], x[0] in failed))
-        day_new = []
-        ok_greedy = True
-        counts: dict[int, int] = defaultdict(int)
-        for b in busy_by_day.get(d, ()):
-            if b.nurse_id is not None:
-                counts[b.nurse_id] += 1
-        for rid, li, s in items:
+        items = sorted(legs_by_day[d], key=lambda x: x[2])
+        existing = busy_by_day.get(d, [])
+        legs = []
+        for rid, li, st in items:
             r = by_id[rid]
-            leg = r.legs[li]
-            om = session_minutes(leg.timing) * 60
-            e, rr = s + om, s + om + turnover * 60
+            om = session_minutes(r.legs[li].timing) * 60
+            legs.append((rid, li, st, st + om, st + om + turnover, r))
+        # --- chairs
+        index = BusyIndex(existing)
+        chair_of: dict[tuple, int] = {}
+        for rid, li, st, _e, rel_, r in legs:
             best = None
+            want = kind_of.get(rid) or r.required_chair_kind
             for c in chairs.values():
-                if r.required_chair_kind and c.kind != r.required_chair_kind:
+                if want and c.kind != want:
                     continue
-                if index.chair_clash(c.id, s, rr) is not None:
+                if index.chair_clash(c.id, st, rel_) is not None:
                     continue
                 t = index.chair.get(c.id)
-                gap = 1 << 40
-                if t is not None:
-                    pe = t.prev_end(s)
-                    gap = s - pe if pe > -(1 << 61) else 1 << 40
+                pe = t.prev_end(st) if t is not None else -(1 << 62)
+                gap = st - pe if pe > -(1 << 61) else 1 << 40
                 spare = int(not r.required_chair_kind and by_kind[c.kind] < common)
                 key = (spare, gap, c.id)
                 if best is None or key < best:
                     best = key
-            nurse = None
-            for n in sorted(nurses.values(), key=lambda n: (counts[n.id], n.id)):
-                if r.required_skill and r.required_skill not in n.skills:
-                    continue
-                if ctx.nurse_ok(n, s, e):
-                    nurse = n
-                    break
-            if best is None or nurse is None:
-                ok_greedy = False
+            if best is None:
+                chair_of = {}
                 break
-            tl = build_timeline(from_ts(s, tz), leg.timing, turnover)
-            b = BusySession(
-                sid,
-                r.patient_id,
-                best[-1],
-                nurse.id,
-                tl.start,
-                tl.observation_end,
-                tl.chair_release_at,
-            )
-            sid -= 1
-            index.add(b)
-            counts[nurse.id] += 1
-            day_new.append((rid, li, b))
-        if ok_greedy:
-            for rid, li, b in day_new:
-                placed[rid][li] = (b.chair_id, b.nurse_id, ts(b.start))
-            continue
-        # the greedy pass failed: undo it and solve the day's assignment exactly
-        index = BusyIndex(
-            [x for x in index_sessions(index) if x.id >= 0 or x.start.astimezone(tz).date() != d]
-        )
-        ctx = Context(center, chairs, nurses, index)
-        sol_items = []
-        for b in busy_by_day.get(d, ()):
-            sol_items.append(
-                _Item(
-                    b.id,
-                    b.patient_id,
-                    [ts(b.start)],
-                    ts(b.start),
-                    ts(b.observation_end) - ts(b.start),
-                    ts(b.chair_release_at) - ts(b.start),
-                    [b.chair_id],
-                    [b.nurse_id] if b.nurse_id is not None else [],
-                    b.chair_id,
-                    b.nurse_id,
-                )
-            )
-        keymap = {}
-        for k, (rid, li, s) in enumerate(items):
-            r = by_id[rid]
-            leg = r.legs[li]
-            om = session_minutes(leg.timing) * 60
-            cs = [
-                c.id
-                for c in chairs.values()
-                if not r.required_chair_kind or c.kind == r.required_chair_kind
-            ]
-            ns = [
-                n.id
-                for n in nurses.values()
-                if (not r.required_skill or r.required_skill in n.skills)
-                and ctx.shifts(n.id).contains(s, s + om)
-            ]
-            key = -(10**9) - k
-            if not cs or not ns:
-                failed.add(rid)
-                continue
-            keymap[key] = (rid, li)
-            sol_items.append(
-                _Item(key, r.patient_id, [s], None, om, om + turnover * 60, cs, ns, None, None)
-            )
-        sol, _ = solve_day(
-            center=center,
-            chairs=chairs,
-            nurses=nurses,
-            items=sol_items,
-            time_limit=min(5.0, max(0.5, time_limit / 4)),
-            balance_nurses=True,
-        )
-        if sol is None:
-            for rid, _li, _s in items:
-                failed.add(rid)
-            continue
-        for key, (rid, li) in keymap.items():
-            s, c, n = sol[key]
-            placed[rid][li] = (c, n, s)
-            r = by_id[rid]
-            tl = build_timeline(from_ts(s, tz), r.legs[li].timing, turnover)
+            chair_of[(rid, li)] = best[-1]
             index.add(
                 BusySession(
-                    sid, r.patient_id, c, n, tl.start, tl.observation_end, tl.chair_release_at
+                    -1,
+                    r.patient_id,
+                    best[-1],
+                    None,
+                    from_ts(st, tz),
+                    from_ts(_e, tz),
+                    from_ts(rel_, tz),
                 )
             )
-            sid -= 1
+        if len(chair_of) != len(legs):
+            chair_of = _cp_chairs(center, chairs, nurses, existing, legs, per_day_limit, kind_of)
+            if chair_of is None:
+                failed.update(rid for rid, *_ in legs)
+                continue
+        # --- nurses
+        index = BusyIndex(existing)
+        ctx = Context(center, chairs, nurses, index)
+        counts: dict[int, int] = defaultdict(int)
+        for b in existing:
+            if b.nurse_id is not None:
+                counts[b.nurse_id] += 1
+        nurse_of: dict[tuple, int] = {}
+        for rid, li, st, e, rel_, r in legs:
+            need = r.required_skill
+            choice = None
+            for n in sorted(
+                nurses.values(),
+                key=lambda n: (len((n.skills & wanted) - {need}), counts[n.id], n.id),
+            ):
+                if need and need not in n.skills:
+                    continue
+                if ctx.nurse_ok(n, st, e):
+                    choice = n.id
+                    break
+            if choice is None:
+                nurse_of = {}
+                break
+            nurse_of[(rid, li)] = choice
+            counts[choice] += 1
+            index.add(
+                BusySession(
+                    -1,
+                    r.patient_id,
+                    chair_of[(rid, li)],
+                    choice,
+                    from_ts(st, tz),
+                    from_ts(e, tz),
+                    from_ts(rel_, tz),
+                )
+            )
+        if len(nurse_of) != len(legs):
+            nurse_of = _cp_nurses(center, chairs, nurses, existing, legs, chair_of, per_day_limit)
+            if nurse_of is None:
+                failed.update(rid for rid, *_ in legs)
+                continue
+        for rid, li, st, *_ in legs:
+            placed[rid][li] = (chair_of[(rid, li)], nurse_of[(rid, li)], st)
     proposals, unplaced = [], []
-    for rid, (d, _mm) in chosen.items():
+    for rid, (d, _mm, _k) in chosen.items():
         r = by_id[rid]
         if rid in failed or len(placed[rid]) != len(r.legs):
             unplaced.append(Unplaced(rid, "no chair or nurse could be assigned on that day"))
@@ -622,7 +617,10 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
             c, n, s = placed[rid][li]
             pls.append(
                 Placement(
-                    leg.dose_number, c, n, build_timeline(from_ts(s, tz), leg.timing, turnover)
+                    leg.dose_number,
+                    c,
+                    n,
+                    build_timeline(from_ts(s, tz), leg.timing, center.turnover_minutes),
                 )
             )
         first = pls[0].timeline
@@ -642,6 +640,73 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
             )
         )
     return proposals, unplaced
+
+
+def _fixed_items(existing, with_nurses: bool) -> list[_Item]:
+    return [
+        _Item(
+            b.id,
+            b.patient_id,
+            [ts(b.start)],
+            ts(b.start),
+            ts(b.observation_end) - ts(b.start),
+            ts(b.chair_release_at) - ts(b.start),
+            [b.chair_id],
+            [b.nurse_id] if with_nurses and b.nurse_id is not None else [],
+            b.chair_id,
+            b.nurse_id if with_nurses else None,
+        )
+        for b in existing
+    ]
+
+
+def _cp_chairs(center, chairs, nurses, existing, legs, limit, kind_of):
+    """Chairs for fixed-time legs by CP-SAT (nurses left out: they are assigned next)."""
+    items = _fixed_items(existing, False)
+    keys = {}
+    for k, (rid, li, st, e, rel_, r) in enumerate(legs):
+        want = kind_of.get(rid) or r.required_chair_kind
+        cs = [c.id for c in chairs.values() if not want or c.kind == want]
+        if not cs:
+            return None
+        key = -(10**9) - k
+        keys[key] = (rid, li)
+        items.append(_Item(key, r.patient_id, [st], None, e - st, rel_ - st, cs, [], None, None))
+    sol, _ = solve_day(center=center, chairs=chairs, nurses=nurses, items=items, time_limit=limit)
+    if sol is None:
+        return None
+    return {keys[k]: sol[k][1] for k in keys}
+
+
+def _cp_nurses(center, chairs, nurses, existing, legs, chair_of, limit):
+    """Nurses for fixed-time legs on their chairs by CP-SAT, balancing the load."""
+    ctx = Context(center, chairs, nurses, BusyIndex())
+    items = _fixed_items(existing, True)
+    keys = {}
+    for k, (rid, li, st, e, rel_, r) in enumerate(legs):
+        ns = [
+            n.id
+            for n in nurses.values()
+            if (not r.required_skill or r.required_skill in n.skills)
+            and ctx.shifts(n.id).contains(st, e)
+        ]
+        if not ns:
+            return None
+        key = -(10**9) - k
+        keys[key] = (rid, li)
+        c = chair_of[(rid, li)]
+        items.append(_Item(key, r.patient_id, [st], None, e - st, rel_ - st, [c], ns, None, None))
+    sol, _ = solve_day(
+        center=center,
+        chairs=chairs,
+        nurses=nurses,
+        items=items,
+        time_limit=limit,
+        balance_nurses=True,
+    )
+    if sol is None:
+        return None
+    return {keys[k]: sol[k][2] for k in keys}
 
 
 def index_sessions(index: BusyIndex) -> list[BusySession]:

@@ -18,7 +18,8 @@ Public API (signatures are the contract the planner UI calls)
   pairs (due ones are placed on their due date's weekday); counts are per week.
 - ``build_template(*, demand, hours, chairs: int, nurses: int, max_concurrent: int = 4,
   stagger_minutes: int = 15, slot_minutes: int = 15, turnover_minutes: int = 15,
-  time_limit: float = 5.0, workers: int = 2) -> WeeklyTemplate``; ``hours`` maps weekday ->
+  time_limit: float = 5.0, workers: int = 2, early_classes=("2to4h", "gt4h"))
+  -> WeeklyTemplate``; ``hours`` maps weekday ->
   (open_minute, close_minute) local (missing weekday = closed).
 - ``WeeklyTemplate(slot_minutes, hours, starts, class_minutes, status, objective)``:
   ``starts[(weekday, slot_minute, class_code)] = n``; methods ``starts_for(weekday, cls)``,
@@ -43,7 +44,8 @@ The CP-SAT model (``build_template``), per weekday independently:
   the chair at t ``<= nurses * max_concurrent``;
 - objective (lower is better): 1000 x missing starts + 100 x peak chairs + 20 x peak starts
   per slot + 2 x sum |occ(t) - occ(t-1)| (ramp up, flat, ramp down) + distance of each start
-  from its class's preferred minute in slot units.
+  from its class's preferred minute in slot units + for ``early_classes`` (default 2-4 h and
+  > 4 h) the slots after opening of each start (long infusions in the morning).
 """
 
 from __future__ import annotations
@@ -211,6 +213,7 @@ def build_template(
     turnover_minutes: int = 15,
     time_limit: float = 5.0,
     workers: int = 2,
+    early_classes: Iterable[str] = ("2to4h", "gt4h"),
 ) -> WeeklyTemplate:
     """A level-loading template for `demand` (see the module docstring for the model)."""
     from ortools.sat.python import cp_model
@@ -282,8 +285,17 @@ def build_template(
             for (s, cls), v in n.items():
                 if cls == d.duration_class:
                     pref_cost.append(v * (abs(s - d.preferred_minute) // sm))
+        # Long infusions early: a late long start leaves no chair free long enough for the
+        # next long one, and mornings are when the day still has room for them.
+        early = frozenset(early_classes)
+        early_cost = [v * ((s - o) // sm) for (s, cls), v in n.items() if cls in early]
         m.Minimize(
-            1000 * sum(missing) + 100 * peak + 20 * peak_starts + 2 * sum(ramps) + sum(pref_cost)
+            1000 * sum(missing)
+            + 100 * peak
+            + 20 * peak_starts
+            + 2 * sum(ramps)
+            + sum(pref_cost)
+            + sum(early_cost)
         )
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = per_day_limit
@@ -316,7 +328,7 @@ class TemplateGuide:
         *,
         release_hours: int = 72,
         protected_classes: Iterable[str] = ("2to4h", "gt4h"),
-        protect_until_minute: int = 12 * 60,
+        protect_until_minute: int = 24 * 60,
         weight: float = 0.5,
     ) -> None:
         self.template = template
@@ -357,27 +369,30 @@ class TemplateGuide:
             if booked_by_slot.get((m, request_class), 0) < n:
                 free.add(m)
         reserved = [0] * n_points
-        if not released and request_class not in self.protected:
-            # Chairs the template keeps for protected morning starts, minus what booked
-            # protected sessions already cover at that instant.
-            planned = [0] * n_points
-            have = [0] * n_points
+        others = self.protected - {request_class}
+        if not released and others:
+            # Per protected class (other than the request's own): chairs the template keeps
+            # for its starts before protect_until, minus what its booked sessions already
+            # cover at that instant. A request may not eat another class's reserve.
+            planned = {c: [0] * n_points for c in others}
+            have = {c: [0] * n_points for c in others}
+
+            def cover(arr, m, end, k=1):
+                lo = max(0, -(-(m - day_open_minute) // step_minutes))
+                hi = min(n_points, -(-(end - day_open_minute) // step_minutes))
+                for i in range(lo, hi):
+                    arr[i] += k
+
             for (wd, m, cls), n in t.starts.items():
-                if wd != weekday or cls not in self.protected or m >= self.protect_until:
-                    continue
-                end = m + t.class_minutes[cls] + turnover_minutes
-                for i in range(n_points):
-                    p = day_open_minute + i * step_minutes
-                    if m <= p < end:
-                        planned[i] += n
+                if wd == weekday and cls in others and m < self.protect_until:
+                    cover(planned[cls], m, m + t.class_minutes[cls] + turnover_minutes, n)
             for m, cm in booked:
-                if duration_class(cm) in self.protected and m < self.protect_until:
-                    end = m + cm + turnover_minutes
-                    for i in range(n_points):
-                        p = day_open_minute + i * step_minutes
-                        if m <= p < end:
-                            have[i] += 1
-            reserved = [max(0, a - b) for a, b in zip(planned, have, strict=True)]
+                cls = duration_class(cm)
+                if cls in others and m < self.protect_until:
+                    cover(have[cls], m, m + cm + turnover_minutes)
+            for c in others:
+                for i in range(n_points):
+                    reserved[i] += max(0, planned[c][i] - have[c][i])
         return DayGuide(frozenset(free), tuple(reserved), self.weight)
 
 

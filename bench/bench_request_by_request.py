@@ -1,0 +1,224 @@
+"""Request-by-request booking on generated days (issue 11, DESIGN §9 schedule quality).
+
+Days from bench/_days.py (30 chairs, 8 nurses, 4 patients per nurse, one start per nurse per
+15 min, 07:00-19:00, the MS drug mix, 60 % preferring 08:00-11:00) at 68/82/91 % demand;
+calls arrive over the 14 days before the day and each is booked at once. Strategies:
+
+- fcfs:      plain nearest-time first-come-first-served (the feasible start nearest the
+             preferred time, first free chair, any valid nurse);
+- old:       the slot search with the weights before issue 11 (occupancy outweighed the
+             patient), for reference;
+- search:    today's slot search (patient first), no template, no fit-me-in;
+- template:  the search guided by a level-loading template (built by CP-SAT from four
+             earlier generated days at the same demand; long-infusion morning starts
+             protected until 72 h before the day);
+- tmpl+fit:  the template plus fit-me-in (chairs and nurses of the day repacked, no patient's
+             time moved) when the search finds nothing.
+
+Prints turned-away % and mean minutes from the preferred time per strategy and demand.
+Targets: with template + fit-me-in <= 0.3 % turned away at 82 % and <= 1 % at 91 %, mean
+deviation no worse than fcfs.
+
+Run: .venv/bin/python bench/bench_request_by_request.py [n_days_per_level]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time as _time
+from contextlib import contextmanager
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import _days  # noqa: E402
+from scheduling.engine import (  # noqa: E402
+    BusyIndex,
+    BusySession,
+    DaySession,
+    Leg,
+    SlotRequest,
+    TemplateGuide,
+    build_template,
+    demand_from_history,
+    find_slots,
+    fit_me_in,
+)
+from scheduling.engine import search as search_mod  # noqa: E402
+
+PROTECT_UNTIL = int(os.environ.get("PROTECT_UNTIL", 24 * 60))
+RELEASE_HOURS = int(os.environ.get("RELEASE_HOURS", 72))
+HEADROOM = float(os.environ.get("HEADROOM", 1.0))
+PROTECTED = tuple(os.environ.get("PROTECTED", "2to4h,gt4h").split(","))
+
+
+@contextmanager
+def old_weights():
+    saved = (search_mod.W_DAYS, search_mod.W_PREF, search_mod.W_PEAK, search_mod.W_NURSE)
+    search_mod.W_DAYS, search_mod.W_PREF, search_mod.W_PEAK, search_mod.W_NURSE = (
+        10.0,
+        0.25,
+        2.0,
+        1.0,
+    )
+    try:
+        yield
+    finally:
+        search_mod.W_DAYS, search_mod.W_PREF, search_mod.W_PEAK, search_mod.W_NURSE = saved
+
+
+def slot_request(r: _days.Req, limit=1) -> SlotRequest:
+    return SlotRequest(
+        patient_id=r.id,
+        legs=(Leg(1, 0, r.timing),),
+        required_skill=r.skill,
+        required_chair_kind=r.kind,
+        date_from=_days.DAY,
+        date_to=_days.DAY,
+        preferred_minute=r.preferred_minute,
+        limit=limit,
+    )
+
+
+def minute_of(dt) -> int:
+    lt = dt.astimezone(_days.TZ)
+    return lt.hour * 60 + lt.minute
+
+
+def template_for(demand: float, seed: int):
+    """A template from four earlier generated days at this demand (the 'last weeks')."""
+    center, chairs, nurses = _days.make_center()
+    visits = []
+    for k in range(4):
+        hist = run(_days.make_requests(demand, 10_000 + seed * 10 + k), "search")[2]
+        for s, stay in hist:
+            visits.append((s, stay))
+    dem = demand_from_history(visits, weeks=4, headroom=HEADROOM)
+    t0 = _time.perf_counter()
+    tpl = build_template(
+        demand=dem,
+        hours={_days.DAY.weekday(): (_days.OPEN, _days.CLOSE)},
+        chairs=_days.N_CHAIRS,
+        nurses=_days.N_NURSES,
+        max_concurrent=4,
+        time_limit=5,
+    )
+    return tpl, _time.perf_counter() - t0
+
+
+def run(reqs, strategy, guide=None):
+    center, chairs, nurses = _days.make_center()
+    index = BusyIndex()
+    info: dict[int, tuple] = {}
+    booked, devs, placed = 0, [], []
+    fits = {"calls": 0, "placed": 0, "moves": 0, "seconds": 0.0}
+    for r in reqs:
+        req = slot_request(r, limit=200 if strategy == "fcfs" else 1)
+        if strategy == "old":
+            with old_weights():
+                slots = find_slots(
+                    center=center, chairs=chairs, nurses=nurses, busy=index, request=req
+                )
+        else:
+            slots = find_slots(
+                center=center,
+                chairs=chairs,
+                nurses=nurses,
+                busy=index,
+                request=req,
+                guide=guide,
+                now=r.arrives,
+            )
+        if strategy == "fcfs" and slots:
+            slots = [
+                min(slots, key=lambda s: (abs(minute_of(s.start) - r.preferred_minute), s.start))
+            ]
+        placements = slots[0].placements if slots else None
+        if placements is None and strategy == "tmpl+fit":
+            day = [DaySession(b, *info[b.id]) for t in index.chair.values() for b in t.labels]
+            t0 = _time.perf_counter()
+            fp = fit_me_in(
+                center=center,
+                chairs=chairs,
+                nurses=nurses,
+                day_sessions=day,
+                request=req,
+                day=_days.DAY,
+                time_limit=2.0,
+            )
+            fits["calls"] += 1
+            fits["seconds"] += _time.perf_counter() - t0
+            if fp is not None:
+                fits["placed"] += 1
+                fits["moves"] += len(fp.moves)
+                assert not any(m.time_changed for m in fp.moves)
+                index = BusyIndex(fp.busy_after)
+                placements = fp.placements
+        if placements is None:
+            continue
+        p = placements[0]
+        tl = p.timeline
+        index.add(
+            BusySession(
+                r.id,
+                r.id,
+                p.chair_id,
+                p.nurse_id,
+                tl.start,
+                tl.observation_end,
+                tl.chair_release_at,
+            )
+        )
+        info[r.id] = (r.skill, r.kind)
+        booked += 1
+        devs.append(abs(minute_of(tl.start) - r.preferred_minute))
+        placed.append((tl.start, r.stay))
+    return booked, devs, placed, fits
+
+
+def main(n_days: int = 5) -> None:
+    strategies = os.environ.get("STRATEGIES", "fcfs,old,search,template,tmpl+fit").split(",")
+    print(
+        f"request by request, {n_days} generated days per level ({_days.N_CHAIRS} chairs, "
+        f"{_days.N_NURSES} nurses, 07-19)"
+    )
+    print(
+        f"{'demand':<7} {'strategy':<10} {'requests':>8} {'turned away':>12} {'mean min from pref':>19}"
+    )
+    for demand in (0.68, 0.82, 0.91):
+        tpl, tsec = template_for(demand, 0)
+        guide = TemplateGuide(
+            tpl,
+            release_hours=RELEASE_HOURS,
+            protect_until_minute=PROTECT_UNTIL,
+            protected_classes=PROTECTED,
+        )
+        totals = {s: [0, 0, []] for s in strategies}
+        fit_tot = {"calls": 0, "placed": 0, "moves": 0, "seconds": 0.0}
+        for seed in range(n_days):
+            reqs = _days.make_requests(demand, 1000 + seed)
+            for s in strategies:
+                booked, devs, _, fits = run(
+                    reqs, s, guide if s in ("template", "tmpl+fit") else None
+                )
+                totals[s][0] += len(reqs)
+                totals[s][1] += booked
+                totals[s][2] += devs
+                if s == "tmpl+fit":
+                    for k in fit_tot:
+                        fit_tot[k] += fits[k]
+        for s in strategies:
+            n, b, devs = totals[s]
+            print(
+                f"{demand:<7.0%} {s:<10} {n:>8} {(n - b) / n:>11.2%} {statistics.mean(devs):>19.1f}"
+            )
+        print(
+            f"        template built in {tsec:.1f} s ({tpl.status}); fit-me-in: {fit_tot['calls']} calls, "
+            f"{fit_tot['placed']} placed, {fit_tot['moves']} chair/nurse moves, "
+            f"{fit_tot['seconds'] / max(1, fit_tot['calls']):.2f} s per call"
+        )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
