@@ -17,6 +17,7 @@ from django.utils import timezone
 from interop.apply import Applied, InteropError, apply_observations, apply_patient
 from interop.hl7v2 import ack, read
 from interop.models import Channel, InboundMessage, Outcome
+from scheduling.models import center_settings_scope
 from scheduling.world import center_tz
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def _apply_into(row: InboundMessage, message, header: read.Header) -> None:
     row.error_code = ""
 
 
+@center_settings_scope
 def receive(data: bytes) -> Answer:
     """Store, apply once and acknowledge one message. Never raises for anything in `data`."""
     text = decode(data)
@@ -106,21 +108,24 @@ def receive(data: bytes) -> Answer:
             header=header,
             error="unsupported",
         )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row = InboundMessage.objects.create(
-                    channel=Channel.HL7,
-                    sender=header.sender,
-                    control_id=header.control_id,
-                    message_type=header.message_type[:20],
-                    raw=text,
-                    outcome=Outcome.ERROR,
-                )
-        except IntegrityError:
+    row = InboundMessage(
+        channel=Channel.HL7,
+        sender=header.sender,
+        control_id=header.control_id,
+        message_type=header.message_type[:20],
+        raw=text,
+        outcome=Outcome.ERROR,
+    )
+    try:
+        # Applied first, recorded last, one commit: a repeat of a control id already stored
+        # fails on the unique index at the INSERT and everything it applied is rolled back.
+        # A repeat racing the original waits for the original's commit at that index.
+        with transaction.atomic():
+            _apply_into(row, message, header)
+            row.save(force_insert=True)
+    except IntegrityError:
+        with transaction.atomic():
             return _duplicate(message, header)
-        _apply_into(row, message, header)
-        row.save()
     return Answer(
         row.ack_code,
         row.detail,
@@ -185,6 +190,7 @@ def _reject(
     )
 
 
+@center_settings_scope
 @transaction.atomic
 def replay(row: InboundMessage) -> str:
     """Apply a stored message that was not applied (after a manager fixed the mapping or the

@@ -74,16 +74,28 @@ def _clean_name(value: str, field: str) -> str:
 
 
 def _audit(patient: Patient, action: str, before: dict, after: dict, *, by, actor_label, reason):
+    _audit_many(patient, [(action, before, after)], by=by, actor_label=actor_label, reason=reason)
+
+
+def _audit_many(patient: Patient, events, *, by, actor_label, reason) -> None:
+    """One audit row per (action, before, after) about this patient, in one INSERT."""
     from scheduling.models import AuditEvent
 
-    AuditEvent.objects.create(
-        session=None,
-        action=action,
-        actor=by if getattr(by, "is_authenticated", False) else None,
-        actor_label=(actor_label or ("" if by else "system"))[:120],
-        before=before or None,
-        after={"patient_id": patient.pk, "mrn": patient.mrn, **after},
-        reason=reason[:500],
+    if not events:
+        return
+    actor = by if getattr(by, "is_authenticated", False) else None
+    label = (actor_label or ("" if by else "system"))[:120]
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            session=None,
+            action=action,
+            actor=actor,
+            actor_label=label,
+            before=before or None,
+            after={"patient_id": patient.pk, "mrn": patient.mrn, **after},
+            reason=reason[:500],
+        )
+        for action, before, after in events
     )
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients.models import LabFlag, LabResult, LabStatus, Patient
-from patients.registration import PatientDataError, _audit
+from patients.registration import PatientDataError, _audit_many
 
 _VALUE_MAX = LabResult._meta.get_field("value").max_length
 _SOURCE_MAX = LabResult._meta.get_field("source").max_length
@@ -69,7 +69,6 @@ def record_lab_results(
     # Lock order of every write path: the patient first.
     Patient.objects.select_for_update(of=("self",)).filter(pk=patient.pk).exists()
     today = _local_today()
-    stored, created, updated = [], 0, 0
     for item in results:
         if item.collected_on > today + dt.timedelta(days=1):
             raise PatientDataError(
@@ -78,6 +77,17 @@ def record_lab_results(
             )
         if item.flag not in LabFlag.values:
             raise PatientDataError(f"Unknown result flag {item.flag!r}.", field="flag")
+    # The rows these results may update, in one read.
+    existing = {}
+    for row in LabResult.objects.filter(
+        patient=patient,
+        source=source,
+        lab_test__in={item.lab_test.pk for item in results},
+        collected_on__in={item.collected_on for item in results},
+    ).order_by("-pk"):
+        existing[(row.lab_test_id, row.collected_on)] = row  # the oldest row wins
+    stored, new_rows, audits, updated = [], [], [], 0
+    for item in results:
         status = LabStatus.RESULTED if item.resulted else LabStatus.ORDERED
         resulted_on = None
         if item.resulted:
@@ -88,59 +98,63 @@ def record_lab_results(
             "value": (item.value or "")[:_VALUE_MAX],
             "flag": item.flag,
         }
-        row = (
-            LabResult.objects.filter(
-                patient=patient,
-                lab_test=item.lab_test,
-                collected_on=item.collected_on,
-                source=source,
-            )
-            .order_by("pk")
-            .first()
-        )
+        row = existing.get((item.lab_test.pk, item.collected_on))
+        before = {}
         if row is None:
-            row = LabResult.objects.create(
+            row = LabResult(
                 patient=patient,
                 lab_test=item.lab_test,
                 collected_on=item.collected_on,
                 source=source,
                 **fields,
             )
-            created += 1
-            before = {}
+            new_rows.append(row)
+            existing[(item.lab_test.pk, item.collected_on)] = row
         elif row.status == LabStatus.RESULTED and not item.resulted:
             stored.append(row)  # a late preliminary: the final result stands
             continue
         else:
-            before = {k: getattr(row, k) for k in fields}
-            changed = {k: v for k, v in fields.items() if before[k] != v}
+            changed = {k: v for k, v in fields.items() if getattr(row, k) != v}
             if not changed:
                 stored.append(row)
                 continue
+            before = {k: _text(getattr(row, k)) for k in changed}
             for k, v in changed.items():
                 setattr(row, k, v)
-            row.save(update_fields=list(changed))
-            updated += 1
-            before = {k: str(before[k]) if before[k] is not None else None for k in changed}
+            if row.pk:
+                row.save(update_fields=list(changed))
+                updated += 1
         stored.append(row)
-        _audit(
-            patient,
-            "lab_result_recorded",
-            before,
-            {
-                "lab_result_id": row.pk,
-                "lab_test": item.lab_test.code,
-                "collected_on": item.collected_on.isoformat(),
-                "status": status,
-                "flag": item.flag,
-                "source": source,
-            },
-            by=by,
-            actor_label=actor_label,
-            reason=reason,
-        )
+        audits.append((row, item, status, before))
+    LabResult.objects.bulk_create(new_rows)  # ids are set on the rows (PostgreSQL, SQLite)
+    _audit_many(
+        patient,
+        [
+            (
+                "lab_result_recorded",
+                before,
+                {
+                    "lab_result_id": row.pk,
+                    "lab_test": item.lab_test.code,
+                    "collected_on": item.collected_on.isoformat(),
+                    "status": status,
+                    "flag": item.flag,
+                    "source": source,
+                },
+            )
+            for row, item, status, before in audits
+        ],
+        by=by,
+        actor_label=actor_label,
+        reason=reason,
+    )
+    created = len(new_rows)
     skipped = skip_lab_reminders_no_longer_needed(patient=patient)
     return Recorded(tuple(stored), created, updated, skipped)
+
+
+def _text(value):
+    return str(value) if value is not None else None
 
 
 def skip_lab_reminders_no_longer_needed(*, patient: Patient) -> int:

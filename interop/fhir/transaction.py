@@ -33,6 +33,7 @@ from interop.loinc import coding_system
 from interop.models import Channel, InboundMessage, Outcome
 from patients.models import Patient
 from patients.registration import KEEP
+from scheduling.models import center_settings_scope
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +282,7 @@ _ISSUE_FOR = {
 }
 
 
+@center_settings_scope
 def process(data, *, raw: str, user) -> Result:
     """The whole POST: read, store, apply once, answer."""
     sender = f"FHIR {user.get_username()}"[:120]

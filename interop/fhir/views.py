@@ -75,6 +75,12 @@ class FhirView(APIView):
             response["Retry-After"] = str(int(exc.wait) + 1)
         return response
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for key, values in request.query_params.lists():
+            if len(values) > 20 or any(len(v) > 200 or "\x00" in v for v in [key, *values]):
+                raise search.SearchError(f"The search parameter {key[:40]!r} is not acceptable.")
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"
