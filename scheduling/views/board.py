@@ -34,6 +34,7 @@ from scheduling.views.common import (
     role_required,
 )
 from scheduling.world import center_tz
+from waitlist.board import add_freed_blocks
 
 # --- day board ---------------------------------------------------------------------------------
 
@@ -93,7 +94,7 @@ def _board_grid(board: selectors.Board) -> dict:
                 }
             )
         rows.append({"chair": row.chair, "row": index, "blocks": blocks})
-    return {"columns": columns, "hours": hours, "rows": rows}
+    return {"columns": columns, "hours": hours, "rows": rows, "start": grid_start, "step": step}
 
 
 @role_required(FRONT_DESK, MANAGER)
@@ -102,6 +103,8 @@ def board(request):
     form = DayForm(request.GET or None)
     day = form.day()
     data = selectors.day_board(day=day)
+    grid = _board_grid(data)
+    freed = add_freed_blocks(grid, day, start=grid["start"], step=grid["step"])  # the waitlist
     return render(
         request,
         "scheduling/board.html",
@@ -109,7 +112,8 @@ def board(request):
             "form": form,
             "day": day,
             "board": data,
-            "grid": _board_grid(data),
+            "grid": grid,
+            "freed": freed,
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "today": center_today(),

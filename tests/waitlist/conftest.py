@@ -45,7 +45,8 @@ def waitlisted(clinic, make_patient, visit_day):
     from waitlist import services
 
     def make(*, protocol="ocrelizumab_iv", dose_number=1, patient=None, **kw):
-        patient = patient or make_patient(first_name=kw.pop("first_name", "Wait"))
+        names = {k: kw.pop(k) for k in ("first_name", "last_name") if k in kw}
+        patient = patient or make_patient(**{"first_name": "Wait", **names})
         fields = dict(
             earliest=visit_day - dt.timedelta(days=10),
             latest=visit_day + dt.timedelta(days=30),
