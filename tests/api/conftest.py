@@ -8,6 +8,9 @@ from rest_framework.test import APIClient
 
 from tests.conftest import at
 
+# Patients due for their next dose (the planner pages and API use them).
+from tests.planning.conftest import due_ocrevus, due_tysabri  # noqa: F401
+
 
 @pytest.fixture
 def client_as(make_staff):

@@ -6,6 +6,9 @@ import pytest
 
 from tests.conftest import DEMO_PASSWORD, at
 
+# Patients due for their next dose (the planner pages and API use them).
+from tests.planning.conftest import due_ocrevus, due_tysabri  # noqa: F401
+
 
 @pytest.fixture
 def login(client):
