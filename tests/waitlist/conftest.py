@@ -9,6 +9,8 @@ import time_machine
 
 from tests.api.conftest import client_as, desk, nurse_api  # noqa: F401  (API clients by role)
 from tests.conftest import TZ, at, next_weekday
+from tests.reminders.conftest import smtp_server  # noqa: F401  (the real worker's env)
+from tests.reminders.test_worker import broker, start_worker, worker_env  # noqa: F401
 
 
 @pytest.fixture
