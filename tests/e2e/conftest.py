@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DEMO_PASSWORD
+
+# Patients due for their next dose (the planner story uses them).
+from tests.planning.conftest import due_ocrevus, due_tysabri  # noqa: F401, E402
 from tests.services import which_chromium
 
 # The sync Playwright API runs an event loop in this thread; Django's ORM calls from the test
