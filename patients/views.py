@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,6 +24,13 @@ from scheduling.models import CenterSettings, InfusionSession, SessionStatus
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
+
+
+def link_can_act(session: InfusionSession) -> bool:
+    """A patient link confirms or cancels only an open session still ahead (DESIGN §4.8);
+    anything else (checked in, completed, a visit whose time has passed) is shown read-only.
+    The services refuse the rest anyway; this keeps the buttons off the page."""
+    return session.status in OPEN_STATUSES and session.start > timezone.now()
 
 
 def _error(request, status: int, title: str, message: str):
@@ -42,7 +50,7 @@ def _page_context(session: InfusionSession, center: CenterSettings, token: str) 
     ctx.update(
         {
             "token": token,
-            "is_open": session.status in OPEN_STATUSES,
+            "is_open": link_can_act(session),
             "is_confirmed": session.status == SessionStatus.CONFIRMED,
             "is_cancelled": session.status == SessionStatus.CANCELLED,
             "manage_path": links.path_for(session.pk, links.MANAGE),

@@ -1,7 +1,13 @@
 """Errors a coordinator can act on, with messages meant for people.
 
-Services raise these; the API turns BookingConflict into 409 and the others into 400, and the
-pages show the message in place.
+Services raise these; the API turns BookingConflict (and its subclasses) into 409, NotPermitted
+into 403 and the other SchedulingErrors into 400 (scheduling/api/errors.py), and the pages show
+the message in place.
+
+400 means "this request could never succeed as written" (a time in the past, an unknown dose,
+a dose outside its window without a reason). 409 means "it was fine a moment ago, or would be
+in another state, but something is in the way now" (the chair was just taken, the dose was
+booked by a concurrent request, the session was already cancelled or has not been checked in).
 """
 
 
@@ -29,13 +35,52 @@ class SpacingViolation(SchedulingError):
     field = "start"
 
 
-class InvalidTransition(SchedulingError):
-    field = "status"
-
-
 class BookingConflict(Exception):
-    """The chair, nurse or patient is taken (HTTP 409). `conflicts` names what clashed."""
+    """Something is in the way (HTTP 409): the chair, nurse or patient is taken, or the dose
+    was just booked by someone else. `code` says what kind ("conflict", "state", "labs",
+    "busy", and the orders helper's "order"/"authorization"); `conflicts` names what is in the
+    way."""
 
-    def __init__(self, message: str, conflicts: list[dict] | None = None):
+    code = "conflict"
+
+    def __init__(self, message: str, conflicts: list[dict] | None = None, *, code: str = ""):
         super().__init__(message)
         self.conflicts = conflicts or []
+        if code:
+            self.code = code
+
+
+class InvalidTransition(BookingConflict, SchedulingError):
+    """The session is not in a state (or not at a time) where this step can happen: checking
+    in tomorrow's patient, completing before the infusion started, cancelling a completed visit.
+    A state conflict (409, code "state"); it is also a SchedulingError so the pages that show a
+    SchedulingError's message in place keep doing so."""
+
+    code = "state"
+    field = "status"
+
+    def __init__(
+        self,
+        message: str,
+        conflicts: list[dict] | None = None,
+        *,
+        field: str | None = None,
+        code: str = "",
+    ):
+        BookingConflict.__init__(self, message, conflicts, code=code)
+        if field:
+            self.field = field
+
+
+class LabGateUnacknowledged(InvalidTransition):
+    """A gating lab is missing and nobody acknowledged it (409, code "labs")."""
+
+    code = "labs"
+    field = "lab_acknowledgement"
+
+
+class NotPermitted(SchedulingError):
+    """The user's role may not do this (HTTP 403), e.g. a correction by a nurse who is not
+    the charge nurse."""
+
+    field = "non_field_errors"

@@ -4,7 +4,12 @@ Used by migration 0003 and by tests (a flushed test database loses migration dat
 """
 
 FRONT_DESK, NURSE, MANAGER = "front_desk", "nurse", "manager"
-ROLES = (FRONT_DESK, NURSE, MANAGER)
+# The charge nurse runs the floor: a nurse who may also correct a wrong no-show, check-in or
+# completion (services.correct_session). Give a user both the nurse and charge_nurse groups.
+CHARGE_NURSE = "charge_nurse"
+ROLES = (FRONT_DESK, NURSE, CHARGE_NURSE, MANAGER)
+# Who may correct the day's record after the fact.
+CORRECTORS = frozenset({CHARGE_NURSE, MANAGER})
 
 ROLE_PERMS = {
     FRONT_DESK: {
@@ -53,6 +58,8 @@ ROLE_PERMS = {
         ],
     },
 }
+# The charge nurse's group adds the right to correct; its model permissions are a nurse's.
+ROLE_PERMS[CHARGE_NURSE] = ROLE_PERMS[NURSE]
 
 
 def ensure_roles(apps=None) -> None:

@@ -1,4 +1,5 @@
-"""One place that turns domain errors into HTTP answers (409 conflict, 400 invalid).
+"""One place that turns domain errors into HTTP answers (409 conflict or state, 403 not
+permitted, 400 invalid).
 
 Every 400 has the shape `{field: [messages]}` (DESIGN §8): a malformed JSON body or a
 validation error not tied to a field lands under `non_field_errors`.
@@ -11,7 +12,7 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from scheduling.exceptions import BookingConflict, SchedulingError
+from scheduling.exceptions import BookingConflict, NotPermitted, SchedulingError
 
 
 def exception_handler(exc, context):
@@ -25,6 +26,8 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, NotPermitted):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, SchedulingError):
         return Response(exc.as_field_errors(), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):

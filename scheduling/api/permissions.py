@@ -14,13 +14,15 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from scheduling.roles import FRONT_DESK, MANAGER, NURSE, ROLES, roles_of
+from scheduling.roles import CHARGE_NURSE, CORRECTORS, FRONT_DESK, MANAGER, NURSE, ROLES, roles_of
 
-STAFF = frozenset({FRONT_DESK, NURSE, MANAGER})
+STAFF = frozenset({FRONT_DESK, NURSE, CHARGE_NURSE, MANAGER})
 BOOKERS = frozenset({FRONT_DESK, MANAGER})
 # The front desk checks patients in and takes confirmations by phone; clinical steps are nurses'.
-DAY_OF = frozenset({NURSE, MANAGER})
-DESK_DAY_OF = frozenset({FRONT_DESK, NURSE, MANAGER})
+DAY_OF = frozenset({NURSE, CHARGE_NURSE, MANAGER})
+DESK_DAY_OF = frozenset({FRONT_DESK, NURSE, CHARGE_NURSE, MANAGER})
+# Corrections of the day's record (a wrong no-show, check-in or completion).
+CORRECT = CORRECTORS
 
 
 def request_roles(request) -> set[str]:

@@ -58,7 +58,18 @@ urlpatterns = [
         sessions.CheckInApi.as_view(),
         name="api-session-check-in",
     ),
+    path("sessions/<id:session_id>/seat/", sessions.SeatApi.as_view(), name="api-session-seat"),
     path("sessions/<id:session_id>/start/", sessions.StartApi.as_view(), name="api-session-start"),
+    path(
+        "sessions/<id:session_id>/end-infusion/",
+        sessions.EndInfusionApi.as_view(),
+        name="api-session-end-infusion",
+    ),
+    path(
+        "sessions/<id:session_id>/correct/",
+        sessions.CorrectApi.as_view(),
+        name="api-session-correct",
+    ),
     path(
         "sessions/<id:session_id>/complete/",
         sessions.CompleteApi.as_view(),

@@ -84,6 +84,14 @@ class CenterSettings(models.Model):
     planner_time_limit_seconds = models.PositiveSmallIntegerField(
         default=30, help_text="The planner returns the best plan found in this time."
     )
+    check_in_opens_minutes = models.PositiveSmallIntegerField(
+        default=180,
+        help_text="How long before the start, on the session's day, a patient can be checked in.",
+    )
+    no_show_grace_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="How long after the start a patient who has not arrived can be marked no-show.",
+    )
     charge_nurse_email = models.EmailField(blank=True)
     front_desk_email = models.EmailField(blank=True)
 

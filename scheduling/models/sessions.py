@@ -125,6 +125,15 @@ class InfusionSession(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Labs at booking: a gating lab that could not be resulted in time was booked anyway, with
+    # the coordinator's acknowledgement (shown on the confirmation, board and roster).
+    lab_acknowledgement = models.CharField(max_length=300, blank=True)
+    lab_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    lab_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # At the chair: the nurse started although an each-dose lab was red.
+    start_lab_acknowledgement = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from patients.models import Patient
 from scheduling import engine
@@ -29,17 +30,22 @@ from scheduling.services.common import (
     _check_dose,
     _check_spacing,
     _enrol,
+    _fmt_moment,
     _lock_patient,
+    _lock_session,
     _place,
     _require_aware,
     _require_future,
     _resolve_option,
     _save,
     expected_next_dose,
+    retry_on_deadlock,
     snapshot,
 )
 from scheduling.world import center_tz, dose_rule_specs, max_doses
 from waitlist.freed import record_freed_time
+
+MAX_REASON = 500
 
 # --- booking -----------------------------------------------------------------------------------
 
@@ -72,6 +78,7 @@ def _book_legs(
 
 
 @center_settings_scope
+@retry_on_deadlock
 @transaction.atomic
 def book_session(
     *,
@@ -122,6 +129,7 @@ def book_session(
 
 
 @center_settings_scope
+@retry_on_deadlock
 @transaction.atomic
 def book_series(
     *,
@@ -184,6 +192,7 @@ def book_series(
 
 
 @center_settings_scope
+@retry_on_deadlock
 @transaction.atomic
 def reschedule(
     *,
@@ -197,15 +206,10 @@ def reschedule(
     """Move a booked or confirmed session. Reminders are re-timed and the patient told."""
     _require_aware(start)
     _require_future(start)
-    _lock_patient(session.patient)
-    session = (
-        InfusionSession.objects.select_for_update()
-        .select_related("protocol", "patient")
-        .get(pk=session.pk)
-    )
+    session = _lock_session(session)
     if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
         raise InvalidTransition(
-            f"A {session.get_status_display().lower()} session cannot be moved."
+            f"This session is {session.get_status_display().lower()}; it cannot be moved."
         )
     before = snapshot(session)
     record_freed_time(session=session, reason="moved")  # the old time, for the waitlist
@@ -244,6 +248,7 @@ def reschedule(
 
 
 @center_settings_scope
+@retry_on_deadlock
 @transaction.atomic
 def cancel(
     *,
@@ -257,24 +262,27 @@ def cancel(
     reason = (reason or "").strip()
     if not reason:
         raise SchedulingError("Say why the session is cancelled.", field="reason")
-    session = (
-        InfusionSession.objects.select_for_update()
-        .select_related("protocol", "patient")
-        .get(pk=session.pk)
-    )
-    if session.status not in (
-        SessionStatus.BOOKED,
-        SessionStatus.CONFIRMED,
-        SessionStatus.CHECKED_IN,
-    ):
+    if len(reason) > MAX_REASON:
+        raise SchedulingError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
+    session = _lock_session(session)
+    if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        # A checked-in or seated patient is here: that visit ends as completed (or is
+        # corrected), never as a cancellation after the fact.
         raise InvalidTransition(
-            f"A {session.get_status_display().lower()} session cannot be cancelled."
+            f"This session is {session.get_status_display().lower()}; it cannot be cancelled."
+        )
+    now = timezone.now()
+    if session.start <= now:
+        raise InvalidTransition(
+            f"This session's time ({_fmt_moment(session.start)}) has passed; it cannot be "
+            "cancelled. Mark it a no-show if the patient did not come."
         )
     before = snapshot(session)
     record_freed_time(session=session, reason="cancelled")  # offered to the waitlist
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
-    session.save(update_fields=["status", "cancel_reason", "updated_at"])
+    session.cancelled_at = now
+    session.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
     _audit(session, "cancelled", by=by, actor_label=actor_label, before=before, reason=reason)
     outbox.cancel_reminders(session, reason="session cancelled")
     if notify_patient:

@@ -4,9 +4,13 @@ with a re-check under the locks, saving with the exclusion constraints mapped to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+import logging
+import random
+import time
+from collections.abc import Iterable, Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from patients.models import Patient, PatientProtocol
@@ -18,6 +22,7 @@ from scheduling.exceptions import (
     SpacingViolation,
 )
 from scheduling.models import (
+    HELD_STATUSES,
     AuditEvent,
     Chair,
     InfusionSession,
@@ -26,6 +31,8 @@ from scheduling.models import (
 )
 from scheduling.selectors import dose_history
 from scheduling.world import center_tz, load_world, max_doses
+
+log = logging.getLogger(__name__)
 
 # Rules whose violation means "taken by someone else" (409) rather than "invalid request" (400).
 CONFLICT_RULES = {"chair", "patient", "nurse_capacity", "stagger", "no_resource"}
@@ -48,6 +55,18 @@ def _require_future(start: dt.datetime, field: str = "start") -> None:
         raise SchedulingError("That time is in the past.", field=field)
 
 
+ACTUAL_TIMES = (
+    "confirmed_at",
+    "checked_in_at",
+    "in_chair_at",
+    "started_at",
+    "infusion_ended_at",
+    "completed_at",
+    "no_show_at",
+    "cancelled_at",
+)
+
+
 def snapshot(session: InfusionSession) -> dict:
     """What the audit trail keeps of a session, before and after a change."""
     return {
@@ -62,6 +81,11 @@ def snapshot(session: InfusionSession) -> dict:
         if session.chair_release_at
         else None,
         "override_reason": session.override_reason,
+        # Actual times: a correction's audit row shows what was undone.
+        **{
+            name: getattr(session, name).isoformat() if getattr(session, name) else None
+            for name in ACTUAL_TIMES
+        },
     }
 
 
@@ -97,6 +121,30 @@ def expected_next_dose(
 
 def _check_dose(patient, protocol, specs, dose_number: int, *, exclude_id=None) -> None:
     expected = expected_next_dose(patient, protocol, exclude_id=exclude_id)
+    if dose_number < expected:
+        # Valid a moment ago, most likely: a concurrent request (or a colleague) booked or gave
+        # this dose first. That is a conflict with the session in the way, not bad input.
+        holder = (
+            InfusionSession.objects.filter(
+                patient=patient, protocol=protocol, dose_number=dose_number
+            )
+            .filter(status__in=HELD_STATUSES)
+            .exclude(pk=exclude_id)
+            .order_by("-start")
+            .first()
+        )
+        where = f" on {_fmt_moment(holder.start)}" if holder else ""
+        raise BookingConflict(
+            f"{protocol.brand_name} dose {dose_number} is already booked or given{where}; "
+            f"the next dose for this patient is {expected}.",
+            conflicts=[
+                {
+                    "rule": "dose",
+                    "resource": f"session:{holder.pk}" if holder else f"patient:{patient.pk}",
+                    "detail": f"dose {dose_number} already held; next is {expected}",
+                }
+            ],
+        )
     if dose_number != expected:
         raise SchedulingError(
             f"{protocol.brand_name} dose {dose_number} is not next for this patient: "
@@ -172,15 +220,43 @@ def _raise_for(violations: Sequence[engine.Violation]) -> None:
     raise SchedulingError(first.message, field=field)
 
 
-def _lock_patient(patient: Patient) -> None:
+def _lock_patient(patient: Patient | int) -> None:
     """First lock of every write: the patient row. It serializes everything about one patient
-    (which dose is next, spacing, overlaps) before anything is checked. Then chairs, then
-    nurses, each by id: one global order, so two bookings never deadlock. SQLite ignores row
-    locks; its IMMEDIATE transactions already serialize writers."""
-    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+    (which dose is next, spacing, overlaps) before anything is checked. See the lock order in
+    scheduling/services/__init__.py. SQLite ignores row locks; its IMMEDIATE transactions
+    already serialize writers."""
+    pk = patient if isinstance(patient, int) else patient.pk
+    list(Patient.objects.select_for_update().filter(pk=pk).values_list("pk"))
+
+
+def _lock_sessions(session_ids: Iterable[int]) -> dict[int, InfusionSession]:
+    """Second in the lock order: the sessions a write changes, by id. `of=("self",)` so the
+    joined protocol and patient rows are read but never locked (a join under FOR UPDATE would
+    lock the protocol row every booking of that drug reads, and the patient out of order)."""
+    ids = sorted(set(session_ids))
+    rows = (
+        InfusionSession.objects.select_for_update(of=("self",))
+        .select_related("protocol", "patient")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    return {s.pk: s for s in rows}
+
+
+def _lock_session(session: InfusionSession | int) -> InfusionSession:
+    """Patient, then the session: the start of every write to one existing session. The
+    patient id is read without a lock (it never changes), then both are locked in order."""
+    pk = session if isinstance(session, int) else session.pk
+    try:
+        patient_id = InfusionSession.objects.values_list("patient_id", flat=True).get(pk=pk)
+    except InfusionSession.DoesNotExist as exc:
+        raise SchedulingError("That session does not exist.", field="session") from exc
+    _lock_patient(patient_id)
+    return _lock_sessions([pk])[pk]
 
 
 def _lock(chair_ids, nurse_ids) -> None:
+    """Third and fourth in the lock order: chairs, then nurses, each by id."""
     list(
         Chair.objects.select_for_update()
         .filter(pk__in=sorted(chair_ids))
@@ -193,6 +269,62 @@ def _lock(chair_ids, nurse_ids) -> None:
         .order_by("pk")
         .values_list("pk")
     )
+
+
+def _is_deadlock(exc: BaseException) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "sqlstate", None) == "40P01" or getattr(cause, "pgcode", None) == "40P01"
+
+
+def retry_on_deadlock(func):
+    """Run a write service again, once, when PostgreSQL reports a deadlock (SQLSTATE 40P01).
+
+    The lock order makes deadlocks between our own write paths impossible, but PostgreSQL
+    also takes locks we do not order (foreign-key checks take KEY SHARE on the referenced
+    rows, the exclusion constraints' index). The victim's transaction is rolled back whole,
+    so running it again is safe. A second deadlock answers a 409 "busy": try again, never a
+    500. The retry waits a few random milliseconds first. Wrap it outside transaction.atomic; inside a caller's transaction there is nothing
+    to retry (the caller's work is lost too), so the error goes up unchanged."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        except OperationalError as exc:
+            if not _is_deadlock(exc):
+                raise
+            log.warning("deadlock in %s; retrying once", func.__name__)
+            # A short random pause: the survivor wakes and takes the row it waited for before
+            # the retry asks for it again (an instant retry can win that race and deadlock anew).
+            time.sleep(random.uniform(0.02, 0.08))
+        try:
+            return func(*args, **kwargs)
+        except OperationalError as exc:
+            if not _is_deadlock(exc):
+                raise
+            log.warning("second deadlock in %s: %s", func.__name__, exc)
+            raise BookingConflict(
+                "Someone else was changing the same sessions at that moment. Try again.",
+                code="busy",
+            ) from exc
+
+    return wrapper
+
+
+def _local_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(center_tz()).date()
+
+
+def _fmt_day(day: dt.date) -> str:
+    """A local date as the clinic writes it: 'Wed 2 Dec 2026'."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _fmt_moment(moment: dt.datetime) -> str:
+    local = moment.astimezone(center_tz())
+    return f"{_fmt_day(local.date())} {local:%H:%M}"
 
 
 def _leg_dates(first_start: dt.datetime, legs, tz) -> tuple[dt.date, dt.date]:

@@ -8,6 +8,7 @@ import math
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -138,8 +139,8 @@ def _panel_context(session: InfusionSession, **extra) -> dict:
         "lab": selectors.lab_checklist(session=session),
         "rems": selectors.rems_status(session, treatment),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
-        "can_cancel": session.status
-        in (SessionStatus.BOOKED, SessionStatus.CONFIRMED, SessionStatus.CHECKED_IN),
+        "can_cancel": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
+        and session.start > timezone.now(),
         "can_move": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
         "can_check_in": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
         **extra,
@@ -168,12 +169,14 @@ def _board_url(session: InfusionSession) -> str:
 def session_cancel(request, pk: int):
     session = _session(pk)
     form = CancelForm(request.POST)
-    action_error = None
+    action_error, status = None, 400
     if form.is_valid():
         try:
             services.cancel(session=session, reason=form.cleaned_data["reason"], by=request.user)
-        except SchedulingError as exc:
-            if exc.field == "reason":
+        except (BookingConflict, SchedulingError) as exc:
+            if isinstance(exc, BookingConflict):
+                action_error, status = str(exc), 409
+            elif exc.field == "reason":
                 form.add_error("reason", str(exc))
             else:
                 action_error = str(exc)
@@ -186,7 +189,7 @@ def session_cancel(request, pk: int):
         request,
         "scheduling/session_detail.html",
         _panel_context(session, cancel_form=form, action_error=action_error),
-        status=400,
+        status=status,
     )
 
 
@@ -196,12 +199,12 @@ def session_check_in(request, pk: int):
     session = _session(pk)
     try:
         services.check_in(session=session, by=request.user)
-    except SchedulingError as exc:
+    except (BookingConflict, SchedulingError) as exc:
         return render(
             request,
             "scheduling/session_detail.html",
             _panel_context(session, action_error=str(exc)),
-            status=400,
+            status=409 if isinstance(exc, BookingConflict) else 400,
         )
     messages.success(request, f"{session.patient.full_name} is checked in.")
     return redirect(_board_url(session))

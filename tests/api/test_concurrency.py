@@ -99,17 +99,18 @@ def test_one_patient_twenty_chairs_one_time(clinic, clinic_day, make_patient, ma
 
     counts = Counter(code for code, _ in answers)
     assert counts[201] == 1, answers
-    # The losers see the patient taken (409) or, when they read after the winner committed,
-    # that dose 1 is no longer the patient's next dose (400 on dose_number): never a 500.
-    assert counts[409] + counts[400] == N - 1, counts
+    # The losers see the patient taken or, when they read after the winner committed, dose 1
+    # already booked: both are conflicts (409) naming what is in the way, never a 400 or 500.
+    assert counts[409] == N - 1, counts
+    winner = next(body for code, body in answers if code == 201)
     for code, body in answers:
         if code == 409:
+            assert body["code"] == "conflict" and body["detail"], body
             assert any(
-                c["rule"] == "patient" and c["resource"] == f"patient:{patient.pk}"
+                (c["rule"] == "patient" and c["resource"] == f"patient:{patient.pk}")
+                or (c["rule"] == "dose" and c["resource"] == f"session:{winner['id']}")
                 for c in body["conflicts"]
             ), body
-        if code == 400:
-            assert "dose_number" in body, body
     assert InfusionSession.objects.filter(patient=patient).count() == 1
 
 

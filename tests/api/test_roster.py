@@ -4,6 +4,7 @@ premedication, lab readiness and REMS."""
 import datetime as dt
 
 import pytest
+import time_machine
 
 from patients.models import LabResult, PatientProtocol
 from scheduling.models import LabTest
@@ -56,7 +57,8 @@ def test_rems_status_follows_the_authorization_and_the_check(day_with_two, clini
     )
 
     authorized = nurse_api.get(f"/api/roster/?date={clinic_day}").json()["results"][1]["rems"]
-    nurse_api.post(f"/api/sessions/{tysabri['id']}/rems-check/")
+    with time_machine.travel(at(clinic_day, 8), tick=False):
+        assert nurse_api.post(f"/api/sessions/{tysabri['id']}/rems-check/").status_code == 200
     checked = nurse_api.get(f"/api/roster/?date={clinic_day}").json()["results"][1]["rems"]
 
     assert (authorized, checked) == ("authorized", "checked")

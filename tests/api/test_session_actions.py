@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 
 from scheduling.models import InfusionSession
 from tests.conftest import at
@@ -105,26 +106,32 @@ def test_a_cancelled_session_cannot_be_cancelled_again(booked, desk):
         f"/api/sessions/{session['id']}/cancel/", {"reason": "again"}, format="json"
     )
 
-    assert response.status_code == 400
-    assert "status" in response.json()
+    # Already cancelled: a state conflict with a sentence, not bad input.
+    assert response.status_code == 409
+    assert response.json()["code"] == "state"
+    assert "cancelled" in response.json()["detail"]
 
 
-def test_the_day_of_the_infusion_for_a_rems_drug(booked, nurse_api):
+def test_the_day_of_the_infusion_for_a_rems_drug(booked, nurse_api, clinic_day):
     session = booked(protocol="natalizumab")
     url = f"/api/sessions/{session['id']}"
 
     assert nurse_api.post(f"{url}/confirm/").json()["status"] == "confirmed"
-    assert nurse_api.post(f"{url}/check-in/").json()["status"] == "checked_in"
-    # No infusion before the TOUCH check is recorded.
-    refused = nurse_api.post(f"{url}/start/")
-    assert refused.status_code == 400 and "rems" in refused.json()
-    checked = nurse_api.post(f"{url}/rems-check/")
-    assert checked.status_code == 200 and checked.json()["rems_checked_at"]
-    started = nurse_api.post(f"{url}/start/")
-    assert started.status_code == 200 and started.json()["status"] == "in_chair"
-    done = nurse_api.post(f"{url}/complete/")
-    assert done.status_code == 200 and done.json()["status"] == "completed"
-    assert dt.datetime.fromisoformat(done.json()["completed_at"]).utcoffset() is not None
+    with time_machine.travel(at(clinic_day, 8, 45), tick=False):
+        assert nurse_api.post(f"{url}/check-in/").json()["status"] == "checked_in"
+        # No infusion before the TOUCH check is recorded.
+        refused = nurse_api.post(f"{url}/start/")
+        assert refused.status_code == 409 and refused.json()["code"] == "state"
+        assert "TOUCH" in refused.json()["detail"]
+        checked = nurse_api.post(f"{url}/rems-check/")
+        assert checked.status_code == 200 and checked.json()["rems_checked_at"]
+    with time_machine.travel(at(clinic_day, 9, 5), tick=False):
+        started = nurse_api.post(f"{url}/start/")
+        assert started.status_code == 200 and started.json()["status"] == "in_chair"
+    with time_machine.travel(at(clinic_day, 11), tick=False):
+        done = nurse_api.post(f"{url}/complete/")
+        assert done.status_code == 200 and done.json()["status"] == "completed"
+    assert dt.datetime.fromisoformat(done.json()["completed_at"]) == at(clinic_day, 11)
 
 
 def test_rems_check_on_a_drug_without_rems_is_a_field_error(booked, nurse_api):
@@ -141,28 +148,20 @@ def test_complete_before_start_is_an_invalid_transition(booked, nurse_api):
 
     response = nurse_api.post(f"/api/sessions/{session['id']}/complete/")
 
-    assert response.status_code == 400
-    assert "status" in response.json()
+    assert response.status_code == 409
+    assert response.json()["code"] == "state"
+    assert "start the infusion before completing" in response.json()["detail"]
 
 
-def test_no_show_only_after_the_start_time(booked, nurse_api):
+def test_no_show_only_after_the_start_time(booked, nurse_api, clinic_day):
     session = booked()
     url = f"/api/sessions/{session['id']}/no-show/"
 
     early = nurse_api.post(url)
-    assert early.status_code == 400
+    assert early.status_code == 409 and early.json()["code"] == "state"
 
-    past = dt.timedelta(days=30)
-    s = InfusionSession.objects.get(pk=session["id"])
-    InfusionSession.objects.filter(pk=s.pk).update(
-        start=s.start - past,
-        premed_start=s.premed_start - past,
-        infusion_start=s.infusion_start - past,
-        infusion_end=s.infusion_end - past,
-        observation_end=s.observation_end - past,
-        chair_release_at=s.chair_release_at - past,
-    )
-    late = nurse_api.post(url)
+    with time_machine.travel(at(clinic_day, 9, 45), tick=False):
+        late = nurse_api.post(url)
     assert late.status_code == 200, late.json()
     assert late.json()["status"] == "no_show"
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 
 from scheduling import services
 from scheduling.exceptions import InvalidTransition, SchedulingError
@@ -97,14 +98,17 @@ def test_cancel_frees_the_chair_and_sends_one_notice(booked, clinic, make_patien
     )
 
 
-def test_day_of_infusion_states_in_order(booked, make_staff):
+def test_day_of_infusion_states_in_order(booked, make_staff, clinic_day):
     session, _ = booked
     nurse = make_staff("nurse")
     with pytest.raises(InvalidTransition):
         services.complete(session=session, by=nurse)
-    services.check_in(session=session, by=nurse)
-    services.start_infusion(session=session, by=nurse)
-    done = services.complete(session=session, by=nurse)
+    with time_machine.travel(at(clinic_day, 8, 50), tick=False):
+        services.check_in(session=session, by=nurse)
+    with time_machine.travel(at(clinic_day, 9, 10), tick=False):
+        services.start_infusion(session=session, by=nurse)
+    with time_machine.travel(at(clinic_day, 13), tick=False):
+        done = services.complete(session=session, by=nurse)
     assert done.status == "completed"
     assert done.checked_in_at <= done.started_at <= done.completed_at
     actions = list(
@@ -123,11 +127,12 @@ def test_rems_drug_needs_the_check_before_starting(clinic, clinic_day, make_pati
         dose_number=1,
         start=at(clinic_day, 9),
     )
-    services.check_in(session=session, by=nurse)
-    with pytest.raises(InvalidTransition, match="TOUCH|REMS"):
-        services.start_infusion(session=session, by=nurse)
-    services.record_rems_check(session=session, by=nurse)
-    assert services.start_infusion(session=session, by=nurse).status == "in_chair"
+    with time_machine.travel(at(clinic_day, 8, 55), tick=False):
+        services.check_in(session=session, by=nurse)
+        with pytest.raises(InvalidTransition, match="TOUCH|REMS"):
+            services.start_infusion(session=session, by=nurse)
+        services.record_rems_check(session=session, by=nurse)
+        assert services.start_infusion(session=session, by=nurse).status == "in_chair"
 
 
 def test_no_show_only_after_the_start_time(booked):

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from playwright.sync_api import expect
 
 from tests.conftest import TZ, at
@@ -178,7 +179,7 @@ def test_two_coordinators_race_for_the_same_slot(
 
 
 def test_nurse_opens_roster_checks_in_and_prints(
-    new_page, clinic, clinic_day, make_staff, make_patient
+    new_page, clinic, clinic_day, make_staff, make_patient, request
 ):
     from scheduling.models import InfusionSession
 
@@ -192,6 +193,10 @@ def test_nurse_opens_roster_checks_in_and_prints(
         _book(make_patient(last_name=name), nat, at(clinic_day, h, m), front)
         for name, h, m in (("Ames", 8, 0), ("Baker", 9, 0), ("Chen", 10, 30))
     ]
+    # The morning of the clinic day: check-in is open only on the session's own day.
+    traveller = time_machine.travel(at(clinic_day, 7, 30), tick=True)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     page = new_page()
     sign_in(page, "nurse_kim")
     expect(page).to_have_url(re.compile(r"/roster/$"))

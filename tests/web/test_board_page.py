@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -89,15 +90,26 @@ def test_cancel_needs_a_reason_shown_in_place(login, front_desk, booked_day):
     assert session.status == "cancelled" and session.cancel_reason == "Patient has a cold"
     # A second cancel is refused with a message, not a 500.
     again = client.post(reverse("session_cancel", args=[session.pk]), {"reason": "again"})
-    assert again.status_code == 400 and "cannot be cancelled" in again.content.decode()
+    assert again.status_code == 409 and "cannot be cancelled" in again.content.decode()
 
 
 def test_check_in_from_the_board(login, front_desk, booked_day):
     (session,) = booked_day(1)
-    response = login(front_desk).post(reverse("session_check_in", args=[session.pk]))
+    client = login(front_desk)
+    # A week ahead: refused in place with the day named, nothing changes.
+    early = client.post(reverse("session_check_in", args=[session.pk]))
+    assert early.status_code == 409
+    assert "only on the day of their session" in early.content.decode()
+    session.refresh_from_db()
+    assert session.status == "booked"
+    with time_machine.travel(session.start - dt.timedelta(minutes=20), tick=False):
+        # Logged in on the day (a login a week earlier has long expired).
+        response = login(front_desk).post(reverse("session_check_in", args=[session.pk]))
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.status == "checked_in"
+    assert session.checked_in_at == session.start - dt.timedelta(minutes=20)
+    assert session.checked_in_by == front_desk
 
 
 def test_reschedule_lists_options_and_moves(login, front_desk, booked_day, clinic_day):

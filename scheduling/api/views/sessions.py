@@ -13,7 +13,7 @@ from patients.models import Patient
 from scheduling import selectors, services
 from scheduling.api.fields import AwareDateTimeField, CommaChoicesField, IdField
 from scheduling.api.pagination import Pages
-from scheduling.api.permissions import BOOKERS, DAY_OF, DESK_DAY_OF
+from scheduling.api.permissions import BOOKERS, CORRECT, DAY_OF, DESK_DAY_OF
 from scheduling.api.serializers import SessionOutputSerializer, session_rows, session_values
 from scheduling.api.views.base import ClinicView, paged, responses
 from scheduling.models import Chair, InfusionOption, InfusionSession, Nurse, Protocol, SessionStatus
@@ -65,7 +65,9 @@ class SessionListApi(ClinicView):
         option = serializers.ChoiceField(
             choices=InfusionOption.choices, default=InfusionOption.STANDARD
         )
-        override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+        override_reason = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=500
+        )
 
         class Meta:
             ref_name = "BookSessionIn"
@@ -127,7 +129,9 @@ class SeriesCreateApi(ClinicView):
         length = serializers.IntegerField(
             min_value=1, max_value=10, required=False, allow_null=True
         )
-        override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+        override_reason = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=500
+        )
 
         class Meta:
             ref_name = "BookSeriesIn"
@@ -201,7 +205,9 @@ class RescheduleApi(_SessionActionApi):
         nurse = serializers.PrimaryKeyRelatedField(
             queryset=Nurse.objects.filter(active=True), required=False, allow_null=True
         )
-        override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+        override_reason = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=500
+        )
 
         class Meta:
             ref_name = "RescheduleIn"
@@ -219,7 +225,7 @@ class CancelApi(_SessionActionApi):
     write_roles = BOOKERS
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(help_text="Why; kept in the audit trail.")
+        reason = serializers.CharField(max_length=500, help_text="Why; kept in the audit trail.")
         notify_patient = serializers.BooleanField(default=True)
 
         class Meta:
@@ -228,22 +234,50 @@ class CancelApi(_SessionActionApi):
     def act(self, session, data, user):
         return services.cancel(session=session, by=user, **data)
 
-    @_action_schema("sessions_cancel", request=InputSerializer)
+    @_action_schema("sessions_cancel", request=InputSerializer, conflict=True)
     def post(self, request, session_id: int):
         """Cancel with a reason: frees the chair, cancels reminders, tells the patient."""
         return super().post(request, session_id)
 
 
-def _simple_action(name, service, roles, doc):
-    """An action with no input: confirm, check-in, start, complete, no-show, REMS check."""
+class _AtSerializer(serializers.Serializer):
+    at = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When it really happened (late charting); on the session's day, never in the "
+        "future. Defaults to now.",
+    )
+
+    class Meta:
+        ref_name = "LifecycleIn"
+
+
+class _StartSerializer(_AtSerializer):
+    lab_acknowledgement = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=300,
+        help_text="Needed when an each-dose lab is red: what the nurse checked.",
+    )
+
+    class Meta:
+        ref_name = "StartIn"
+
+
+def _lifecycle_action(name, service, roles, doc, *, input_serializer=_AtSerializer):
+    """A step of the infusion day: confirm, check-in, seat, start, end, complete, no-show, REMS
+    check. The body is optional: `at` (the real time) and, for start, `lab_acknowledgement`."""
 
     class Api(_SessionActionApi):
         write_roles = roles
+        InputSerializer = input_serializer
 
         def act(self, session, data, user):
-            return service(session=session, by=user)
+            data = {k: v for k, v in data.items() if v not in (None, "")}
+            return service(session=session, by=user, **data)
 
-        @_action_schema(f"sessions_{name}")
+        @_action_schema(f"sessions_{name}", request=input_serializer, conflict=True)
         def post(self, request, session_id: int):
             return super().post(request, session_id)
 
@@ -252,31 +286,65 @@ def _simple_action(name, service, roles, doc):
     return Api
 
 
-ConfirmApi = _simple_action(
+ConfirmApi = _lifecycle_action(
     "confirm", services.confirm, DESK_DAY_OF, "The patient confirmed they will come."
 )
-CheckInApi = _simple_action("check_in", services.check_in, DESK_DAY_OF, "The patient has arrived.")
-StartApi = _simple_action(
+CheckInApi = _lifecycle_action(
+    "check_in",
+    services.check_in,
+    DESK_DAY_OF,
+    "The patient has arrived (only on the session's day, from the center's check-in time).",
+)
+SeatApi = _lifecycle_action(
+    "seat", services.seat, DAY_OF, "The patient is in the chair (after check-in)."
+)
+StartApi = _lifecycle_action(
     "start",
     services.start_infusion,
     DAY_OF,
-    "In the chair; REMS drugs need the REMS check recorded first.",
+    "The infusion starts: after check-in; REMS drugs need the REMS check recorded first; a red "
+    "each-dose lab needs `lab_acknowledgement` (409 code labs otherwise).",
+    input_serializer=_StartSerializer,
 )
-CompleteApi = _simple_action(
+EndInfusionApi = _lifecycle_action(
+    "end_infusion", services.end_infusion, DAY_OF, "The infusion has run in; observation begins."
+)
+CompleteApi = _lifecycle_action(
     "complete",
     services.complete,
     DAY_OF,
-    "Infusion and observation done; the chair goes to turnover.",
+    "Discharged: only after the infusion started; the chair goes to turnover.",
 )
-NoShowApi = _simple_action(
+NoShowApi = _lifecycle_action(
     "no_show",
     services.mark_no_show,
     DESK_DAY_OF,
-    "The patient did not come (only after the start time).",
+    "The patient did not come (only after the start plus the center's grace period).",
 )
-RemsCheckApi = _simple_action(
+RemsCheckApi = _lifecycle_action(
     "rems_check",
     services.record_rems_check,
     DAY_OF,
-    "The nurse verified the patient's REMS authorization for this infusion.",
+    "The nurse verified the patient's REMS authorization for this infusion (on its day).",
 )
+
+
+class CorrectApi(_SessionActionApi):
+    """Undo a wrong no-show, check-in or completion: charge nurse or manager only."""
+
+    write_roles = CORRECT
+
+    class InputSerializer(serializers.Serializer):
+        correction = serializers.ChoiceField(choices=sorted(services.CORRECTIONS))
+        reason = serializers.CharField(max_length=500, help_text="Why; kept in the audit trail.")
+
+        class Meta:
+            ref_name = "CorrectIn"
+
+    def act(self, session, data, user):
+        return services.correct_session(session=session, by=user, **data)
+
+    @_action_schema("sessions_correct", request=InputSerializer, conflict=True)
+    def post(self, request, session_id: int):
+        """Correct the day's record (a wrong no-show, check-in or completion), with a reason."""
+        return super().post(request, session_id)
