@@ -26,7 +26,7 @@ MAX_BED_COURSES = 3
 
 # (name, timing, required skill, required chair kind, weight in the mix)
 MIX = [
-    ("natalizumab (Tysabri) maintenance", DoseTiming(0, 60, 0), "rems_natalizumab", None, 24),
+    ("natalizumab (Tysabri) maintenance", DoseTiming(0, 60, 0), "rems_natalizumab", None, 30),
     ("natalizumab first doses", DoseTiming(0, 60, 60), "rems_natalizumab", None, 6),
     ("ocrelizumab (Ocrevus) maintenance", DoseTiming(30, 210, 60), None, None, 16),
     ("ocrelizumab shortened infusion", DoseTiming(30, 120, 60), None, None, 6),
@@ -88,6 +88,18 @@ def make_center(day: date = DAY, n_days: int = 1):
         i: Nurse(i, f"N{i}", frozenset(skills[i]), 4, windows) for i in range(1, N_NURSES + 1)
     }
     return center, chairs, nurses
+
+
+def make_n_requests(n: int, seed: int, day: date = DAY, first_id: int = 1) -> list[Req]:
+    """Exactly n requests for one day (the mix and preferences of make_requests)."""
+    out: list[Req] = []
+    k = 0
+    while len(out) < n:
+        out += make_requests(0.99, seed * 100 + k, day, first_id + len(out))
+        k += 1
+    out = out[:n]
+    out.sort(key=lambda r: r.arrives)
+    return out
 
 
 def make_requests(demand: float, seed: int, day: date = DAY, first_id: int = 1) -> list[Req]:

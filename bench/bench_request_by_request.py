@@ -38,12 +38,17 @@ from scheduling.engine import (  # noqa: E402
     BusySession,
     DaySession,
     Leg,
+    PlanRequest,
+    PlanWorld,
     SlotRequest,
     TemplateGuide,
+    WeeklyTemplate,
     build_template,
     demand_from_history,
+    duration_class,
     find_slots,
     fit_me_in,
+    plan,
 )
 from scheduling.engine import search as search_mod  # noqa: E402
 
@@ -107,6 +112,36 @@ def template_for(demand: float, seed: int):
     return tpl, _time.perf_counter() - t0
 
 
+def template_from_due(reqs, time_limit=10.0):
+    """The day's template from its known due pipeline: the planner places every predictable
+    dose (relapse steroids are not predictable and are left out) and its starts, counted
+    per slot and duration class, become the day's template."""
+    center, chairs, nurses = _days.make_center()
+    due = [r for r in reqs if "relapse" not in r.name]
+    prs = [
+        PlanRequest(
+            r.id,
+            r.id,
+            (Leg(1, 0, r.timing),),
+            r.skill,
+            r.kind,
+            _days.DAY,
+            _days.DAY,
+            preferred_minute=r.preferred_minute,
+        )
+        for r in due
+    ]
+    res = plan(world=PlanWorld(center, chairs, nurses, ()), requests=prs, time_limit=time_limit)
+    starts: dict = {}
+    for p in res.proposals:
+        tl = p.placements[0].timeline
+        stay = int((tl.observation_end - tl.start).total_seconds() // 60)
+        key = (_days.DAY.weekday(), minute_of(tl.start), duration_class(stay))
+        starts[key] = starts.get(key, 0) + 1
+    tpl = WeeklyTemplate(15, {_days.DAY.weekday(): (_days.OPEN, _days.CLOSE)}, starts)
+    return tpl, res
+
+
 def run(reqs, strategy, guide=None):
     center, chairs, nurses = _days.make_center()
     index = BusyIndex()
@@ -135,7 +170,7 @@ def run(reqs, strategy, guide=None):
                 min(slots, key=lambda s: (abs(minute_of(s.start) - r.preferred_minute), s.start))
             ]
         placements = slots[0].placements if slots else None
-        if placements is None and strategy == "tmpl+fit":
+        if placements is None and strategy in ("tmpl+fit", "plan+fit"):
             day = [DaySession(b, *info[b.id]) for t in index.chair.values() for b in t.labels]
             t0 = _time.perf_counter()
             fp = fit_me_in(
@@ -205,7 +240,7 @@ def main(n_days: int = 5) -> None:
                 totals[s][0] += len(reqs)
                 totals[s][1] += booked
                 totals[s][2] += devs
-                if s == "tmpl+fit":
+                if s in ("tmpl+fit", "plan+fit"):
                     for k in fit_tot:
                         fit_tot[k] += fits[k]
         for s in strategies:

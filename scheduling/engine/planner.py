@@ -445,8 +445,11 @@ def plan(
     build_s = _time.perf_counter() - t_start
 
     solver = cp_model.CpSolver()
-    # what is left of the limit, keeping a little for the chair/nurse assignment
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit * 0.95 - build_s - 0.3)
+    # what is left of the limit, keeping some for the chair/nurse assignment (about 0.4 s a
+    # day when the greedy assignment needs its CP-SAT fallback)
+    n_days = max(1, len(days.windows))
+    reserve = min(0.25 * time_limit, 0.3 + 0.15 * n_days)
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit - build_s - reserve)
     solver.parameters.num_workers = max(1, min(2, workers))
     res = solver.Solve(m)
     status = solver.StatusName(res)
@@ -473,7 +476,8 @@ def plan(
                 gl = g.start.astimezone(tz)
                 kind = chairs[g.placements[0].chair_id].kind if kinds else None
                 chosen[r.id] = (gl.date(), gl.hour * 60 + gl.minute, kind)
-    proposals, unplaced = _assign(world, reqs, chosen, days, time_limit)
+    deadline = t_start + time_limit
+    proposals, unplaced = _assign(world, reqs, chosen, days, deadline)
     for r in reqs:
         if r.id not in chosen and r.id not in {u.request_id for u in unplaced}:
             unplaced.append(
@@ -487,7 +491,7 @@ def plan(
     )
 
 
-def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
+def _assign(world: PlanWorld, reqs, chosen, days: _Days, deadline: float):
     """Chairs and nurses for the chosen (day, minute) of each request, day by day.
 
     Chairs first (times are fixed, so this is interval colouring: best-fit in start order,
@@ -516,7 +520,6 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
     wanted = {r.required_skill for r in reqs if r.required_skill}
     placed: dict = defaultdict(dict)
     failed: set = set()
-    per_day_limit = min(5.0, max(0.5, time_limit / 4))
     for d in sorted(legs_by_day):
         items = sorted(legs_by_day[d], key=lambda x: x[2])
         existing = busy_by_day.get(d, [])
@@ -559,7 +562,7 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
                 )
             )
         if len(chair_of) != len(legs):
-            chair_of = _cp_chairs(center, chairs, nurses, existing, legs, per_day_limit, kind_of)
+            chair_of = _cp_chairs(center, chairs, nurses, existing, legs, _left(deadline), kind_of)
             if chair_of is None:
                 failed.update(rid for rid, *_ in legs)
                 continue
@@ -574,9 +577,16 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
         for rid, li, st, e, rel_, r in legs:
             need = r.required_skill
             choice = None
+
+            def room(n, st=st, e=e, index=index):
+                t = index.nurse.get(n.id)
+                return len(t.overlapping(st, e)) if t is not None else 0
+
+            # most room first (fewest patients during this stay), then the nurse whose
+            # skills are least needed elsewhere, then the lightest day
             for n in sorted(
                 nurses.values(),
-                key=lambda n: (len((n.skills & wanted) - {need}), counts[n.id], n.id),
+                key=lambda n: (room(n), len((n.skills & wanted) - {need}), counts[n.id], n.id),
             ):
                 if need and need not in n.skills:
                     continue
@@ -600,7 +610,7 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
                 )
             )
         if len(nurse_of) != len(legs):
-            nurse_of = _cp_nurses(center, chairs, nurses, existing, legs, chair_of, per_day_limit)
+            nurse_of = _cp_nurses(center, chairs, nurses, existing, legs, chair_of, _left(deadline))
             if nurse_of is None:
                 failed.update(rid for rid, *_ in legs)
                 continue
@@ -640,6 +650,12 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, time_limit: float):
             )
         )
     return proposals, unplaced
+
+
+def _left(deadline: float) -> float:
+    """Time for one fallback assignment: what is left of the plan's limit (at least 1 s,
+    at most 3 s: the greedy assignment nearly always succeeds, so this is rare)."""
+    return max(1.0, min(3.0, deadline - _time.perf_counter()))
 
 
 def _fixed_items(existing, with_nurses: bool) -> list[_Item]:

@@ -371,28 +371,28 @@ class TemplateGuide:
         reserved = [0] * n_points
         others = self.protected - {request_class}
         if not released and others:
-            # Per protected class (other than the request's own): chairs the template keeps
-            # for its starts before protect_until, minus what its booked sessions already
-            # cover at that instant. A request may not eat another class's reserve.
-            planned = {c: [0] * n_points for c in others}
-            have = {c: [0] * n_points for c in others}
-
-            def cover(arr, m, end, k=1):
-                lo = max(0, -(-(m - day_open_minute) // step_minutes))
-                hi = min(n_points, -(-(end - day_open_minute) // step_minutes))
-                for i in range(lo, hi):
-                    arr[i] += k
-
+            # Each template start of a protected class (other than the request's own) before
+            # protect_until is a token; a booked session of that class consumes the token
+            # nearest its start. Unconsumed tokens keep their chairs over their stay: a
+            # request may not eat another class's reserve. (Counting coverage per instant
+            # instead double-counts a booked session that sits an hour off its token.)
+            tokens: dict[str, list[int]] = defaultdict(list)
             for (wd, m, cls), n in t.starts.items():
                 if wd == weekday and cls in others and m < self.protect_until:
-                    cover(planned[cls], m, m + t.class_minutes[cls] + turnover_minutes, n)
-            for m, cm in booked:
+                    tokens[cls] += [m] * n
+            for m, cm in sorted(booked):
                 cls = duration_class(cm)
-                if cls in others and m < self.protect_until:
-                    cover(have[cls], m, m + cm + turnover_minutes)
-            for c in others:
-                for i in range(n_points):
-                    reserved[i] += max(0, planned[c][i] - have[c][i])
+                left = tokens.get(cls)
+                if left:
+                    j = min(range(len(left)), key=lambda i: (abs(left[i] - m), left[i]))
+                    left.pop(j)
+            for cls, left in tokens.items():
+                dur = t.class_minutes[cls] + turnover_minutes
+                for m in left:
+                    lo = max(0, -(-(m - day_open_minute) // step_minutes))
+                    hi = min(n_points, -(-(m + dur - day_open_minute) // step_minutes))
+                    for i in range(lo, hi):
+                        reserved[i] += 1
         return DayGuide(frozenset(free), tuple(reserved), self.weight)
 
 
