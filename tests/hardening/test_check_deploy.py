@@ -22,7 +22,13 @@ PRODUCTION = {
 
 
 def run_check(tmp_path, **env_values):
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's sync API);
+    # production never does, so it must not leak into the deploy check (async.E001).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(DJANGO_SETTINGS_MODULE="infusion_center.settings", VAR_DIR=str(tmp_path))
     env.update(env_values)
     return subprocess.run(
