@@ -137,11 +137,6 @@ def apply_fit(
             raise SchedulingError("A confirmed session never moves in time.", field="allow_shift")
     tz = center_tz()
     day = start.astimezone(tz).date()
-    if connection.vendor == "postgresql" and moves:
-        # Swaps (A takes B's chair, B takes A's) pass through a moment where two rows share
-        # a chair; the constraint is checked at the end of this function instead.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS session_no_chair_overlap DEFERRED")
     world = load_world(
         date_from=day - dt.timedelta(days=1),
         date_to=day + dt.timedelta(days=1),
@@ -184,6 +179,57 @@ def apply_fit(
                 required_chair_kind=s.protocol.required_chair_kind or None,
             )
         )
+    # Swaps (A takes B's chair, B takes A's) pass through a moment where two rows share a
+    # chair: the chair constraint is deferred inside a savepoint and checked before it ends,
+    # and set back to immediate whatever happens, so a caller's transaction is unchanged.
+    deferred = connection.vendor == "postgresql" and bool(moves)
+    try:
+        with transaction.atomic():
+            if deferred:
+                _set_chair_constraint("DEFERRED")
+            session = _write(
+                moves=moves,
+                sessions=sessions,
+                patient=patient,
+                protocol=protocol,
+                dose_number=dose_number,
+                start=start,
+                chair=chair,
+                nurse=nurse,
+                option=option,
+                override_reason=override_reason,
+                by=by,
+            )
+            if deferred:
+                _set_chair_constraint("IMMEDIATE")  # raises here if a chair is double-booked
+    except IntegrityError as exc:
+        raise _stale("Another booking took a chair of this proposal; here is a fresh one.") from exc
+    finally:
+        if deferred and not connection.needs_rollback:
+            _set_chair_constraint("IMMEDIATE")
+    return session
+
+
+def _set_chair_constraint(mode: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS session_no_chair_overlap {mode}")
+
+
+def _write(
+    *,
+    moves,
+    sessions,
+    patient,
+    protocol,
+    dose_number,
+    start,
+    chair,
+    nurse,
+    option,
+    override_reason,
+    by,
+):
+    """Move the sessions as proposed (audit, reminders), then book the new dose."""
     for m in moves:
         s = sessions[m.session_id]
         before = snapshot(s)
@@ -210,21 +256,14 @@ def apply_fit(
         if m.time_changed:
             outbox.retime_reminders(s)
             outbox.queue_notice(s, ReminderKind.RESCHEDULE)
-    try:
-        session = book_session(
-            patient=patient,
-            protocol=protocol,
-            dose_number=dose_number,
-            start=start,
-            by=by,
-            chair=chair,
-            nurse=nurse,
-            option=option,
-            override_reason=override_reason,
-        )
-        if connection.vendor == "postgresql" and moves:
-            with connection.cursor() as cursor, transaction.atomic():
-                cursor.execute("SET CONSTRAINTS session_no_chair_overlap IMMEDIATE")
-    except IntegrityError as exc:
-        raise _stale("Another booking took a chair of this proposal; here is a fresh one.") from exc
-    return session
+    return book_session(
+        patient=patient,
+        protocol=protocol,
+        dose_number=dose_number,
+        start=start,
+        by=by,
+        chair=chair,
+        nurse=nurse,
+        option=option,
+        override_reason=override_reason,
+    )
