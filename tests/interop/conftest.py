@@ -178,7 +178,8 @@ def loinc_map(catalogue):
 
 
 @pytest.fixture
-def listener(transactional_db, loinc_map, tmp_path):
+def listener_env(transactional_db, loinc_map, tmp_path) -> dict:
+    """The environment of a listener process on this test's (committed) database."""
     from django.db import connection
 
     env = dict(os.environ)
@@ -190,7 +191,12 @@ def listener(transactional_db, loinc_map, tmp_path):
         }
     )
     env.pop("CI", None)
-    proc = Listener(env, tmp_path / "listener.log")
+    return env
+
+
+@pytest.fixture
+def listener(listener_env, tmp_path):
+    proc = Listener(listener_env, tmp_path / "listener.log")
     try:
         proc.wait_ready()
         yield proc
