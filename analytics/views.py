@@ -112,6 +112,10 @@ def analytics_page(request):
     """What the days really were: every chart with its table, this period against the last."""
     form = AnalyticsFilterForm(request.GET or None)
     filters = form.filters()
+    if not form.is_bound:  # the fields show the period the page shows
+        form = AnalyticsFilterForm(
+            initial={"date_from": filters.date_from, "date_to": filters.date_to}
+        )
     rep = report(filters)
     query = urlencode(filters.as_query())
     sections = [

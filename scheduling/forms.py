@@ -227,15 +227,19 @@ class UtilizationForm(forms.Form):
         return data
 
     def span(self) -> tuple[dt.date, dt.date]:
-        """The chosen span, or this week Monday to Friday."""
+        """The chosen span, or this week Monday to Friday (to Saturday when the center opens
+        on Saturdays)."""
+        from scheduling.models import OpeningHours
+
         today = center_today()
         monday = today - dt.timedelta(days=today.weekday())
-        default = (monday, monday + dt.timedelta(days=4))
+        week = 5 if OpeningHours.objects.filter(weekday=5).exists() else 4
+        default = (monday, monday + dt.timedelta(days=week))
         if not self.is_valid():
             return default
         start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
         if start and end:
             return start, end
         if start:
-            return start, start + dt.timedelta(days=4)
+            return start, start + dt.timedelta(days=week)
         return default

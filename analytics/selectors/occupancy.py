@@ -27,7 +27,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from analytics.selectors.filters import Filters, sessions_in
@@ -121,8 +121,10 @@ class Occupancy:
 
 def _held(filters: Filters, tz: ZoneInfo, turnover: int):
     now = Value(timezone.now(), output_field=DateTimeField())
+    # Still in the chair: used until now (never past a day's end if a discharge was missed).
     actual_end = ExpressionWrapper(
-        Coalesce(F("completed_at"), now) + dt.timedelta(minutes=turnover),
+        Least(Coalesce(F("completed_at"), now), F("observation_end") + dt.timedelta(hours=6))
+        + dt.timedelta(minutes=turnover),
         output_field=DateTimeField(),
     )
     return (
@@ -138,7 +140,7 @@ WITH s(b0, b1, a0, a1) AS ({inner}),
 h AS (
   SELECT s.*, g AS h0 FROM s, LATERAL generate_series(
     date_trunc('hour', LEAST(s.b0, COALESCE(s.a0, s.b0))),
-    GREATEST(s.b1, COALESCE(s.a1, s.b1)) - interval '1 microsecond',
+    GREATEST(s.b1, CASE WHEN s.a0 IS NULL THEN s.b1 ELSE s.a1 END) - interval '1 microsecond',
     interval '1 hour') AS g
 )
 SELECT (h0 AT TIME ZONE %s)::date, EXTRACT(HOUR FROM h0 AT TIME ZONE %s)::int,

@@ -42,12 +42,13 @@ class Kpi:
     previous: float | None
     unit: str  # "%", "min", "" ...
     better: str  # "up" or "down": which way is good
+    digits: int = 1
 
     @property
     def delta(self) -> float | None:
         if self.value is None or self.previous is None:
             return None
-        return round(self.value - self.previous, 1)
+        return round(self.value - self.previous, max(self.digits, 1))
 
     @property
     def improved(self) -> bool | None:
@@ -208,7 +209,7 @@ def report(filters: Filters, *, today: dt.date | None = None) -> Report:
         t.series.append((d.day.strftime("%d"), d.booked, d.open, d.actual))
     tables[t.id] = t
 
-    nurses, nurses_prev = nurse_figures(filters, tz), None
+    nurses, nurses_prev = nurse_figures(filters, tz), nurse_figures(prev, tz)
     t = Table(
         "nurse-load",
         "Nurse load",
@@ -268,8 +269,17 @@ def report(filters: Filters, *, today: dt.date | None = None) -> Report:
             occ_prev.peak_to_mean,
             "",
             "down",
+            2,
         ),
-        Kpi("nurse_spread", "Nurse load spread (CV)", nurses.spread, nurses_prev, "", "down"),
+        Kpi(
+            "nurse_spread",
+            "Nurse load spread (CV)",
+            nurses.spread,
+            nurses_prev.spread,
+            "",
+            "down",
+            2,
+        ),
         Kpi(
             "misses",
             "Searches with no option in window",
@@ -277,6 +287,7 @@ def report(filters: Filters, *, today: dt.date | None = None) -> Report:
             None,
             "",
             "down",
+            0,
         ),
     ]
     return Report(filters=filters, previous=prev, kpis=kpis, tables=tables)

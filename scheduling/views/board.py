@@ -24,6 +24,7 @@ from scheduling.forms import (
 )
 from scheduling.models import (
     Chair,
+    Closure,
     InfusionSession,
     Nurse,
     SessionStatus,
@@ -40,8 +41,13 @@ from waitlist.board import add_freed_blocks
 # --- day board ---------------------------------------------------------------------------------
 
 
-def _board_grid(board: selectors.Board) -> dict:
-    """Column positions of each session block and of its phases on a 15-minute grid."""
+# A patient still not checked in this long after their planned start is marked late.
+LATE_AFTER = dt.timedelta(minutes=10)
+
+
+def _board_grid(board: selectors.Board, *, now: dt.datetime | None = None) -> dict:
+    """Column positions of each session block and of its phases on a 15-minute grid; with
+    `now` (the board shows today), where the now line falls and which patients are late."""
     tz = center_tz()
     day = board.day
     opens = board.opens or dt.datetime.combine(day, dt.time(7), tzinfo=tz)
@@ -85,6 +91,11 @@ def _board_grid(board: selectors.Board) -> dict:
                     phases.append(
                         {"code": code, "name": name, "pct": round(share, 2), "start": a, "end": b}
                     )
+            late = (
+                now is not None
+                and s.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
+                and now - s.start > LATE_AFTER
+            )
             blocks.append(
                 {
                     "entry": entry,
@@ -92,10 +103,23 @@ def _board_grid(board: selectors.Board) -> dict:
                     "col_start": first + 2,
                     "col_end": last + 2,
                     "phases": phases,
+                    "late_minutes": int((now - s.start).total_seconds() // 60) if late else None,
                 }
             )
         rows.append({"chair": row.chair, "row": index, "blocks": blocks})
-    return {"columns": columns, "hours": hours, "rows": rows, "start": grid_start, "step": step}
+    now_pct = None
+    if now is not None and grid_start <= now <= grid_end:
+        now_pct = round((now - grid_start) / (grid_end - grid_start) * 100, 2)
+    return {
+        "columns": columns,
+        "hours": hours,
+        "rows": rows,
+        "now_pct": now_pct,
+        "now": now if now_pct is not None else None,
+        "late": sum(1 for r in rows for b in r["blocks"] if b["late_minutes"] is not None),
+        "start": grid_start,
+        "step": step,
+    }
 
 
 @role_required(FRONT_DESK, MANAGER)
@@ -104,7 +128,10 @@ def board(request):
     form = DayForm(request.GET or None)
     day = form.day()
     data = selectors.day_board(day=day)
-    grid = _board_grid(data)
+    today = center_today()
+    now = timezone.now().astimezone(center_tz()) if day == today else None
+    closure = Closure.objects.filter(date=day).first()
+    grid = _board_grid(data, now=now)
     freed = add_freed_blocks(grid, day, start=grid["start"], step=grid["step"])  # the waitlist
     return render(
         request,
@@ -113,11 +140,12 @@ def board(request):
             "form": form,
             "day": day,
             "board": data,
+            "closure": closure,
             "grid": grid,
             "freed": freed,
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
-            "today": center_today(),
+            "today": today,
             "sessions_count": sum(len(r.entries) for r in data.rows),
         },
     )

@@ -21,6 +21,9 @@ def utilization_view(request):
     """Chair-hours booked vs open by hour and by day, peak concurrency, nurse load, as SVG."""
     form = UtilizationForm(request.GET or None)
     date_from, date_to = form.span()
+    if not form.is_bound:
+        # The fields show the range the page shows (an unbound form would be blank).
+        form = UtilizationForm(initial={"date_from": date_from, "date_to": date_to})
     figures = utilization(date_from=date_from, date_to=date_to)
     by_hour = bar_chart(
         [

@@ -51,9 +51,12 @@ def test_closed_days_have_no_capacity_and_weekday_filter(history, past_monday):
 def test_no_shows_hold_the_chair_booked_but_not_used(history, past_monday):
     history(past_monday, "09:00", status="no_show")
     history(past_monday, "13:00", status="cancelled", cancelled_before=dt.timedelta(hours=2))
-    day = occupancy(period(past_monday, days=1), TZ).by_day[0]
+    occ = occupancy(period(past_monday, days=1), TZ)
+    day = occ.by_day[0]
     assert day.booked == pytest.approx(2.25)
     assert day.actual == 0
+    # A session never seated adds no hours outside its own (no "used until now").
+    assert {h.hour for h in occ.by_hour} == set(range(7, 19))
 
 
 def test_nurse_load_spread_and_starts_per_slot(history, past_monday, clinic):
