@@ -2,9 +2,10 @@
 takes longer for the long antibody infusions), rate slow-downs and overruns, the odd reaction.
 
 `actual_times` draws the five actual instants for one session (minutes from the planned
-start); `stamp` writes them on a session as the lifecycle transitions would, up to `now`.
-The clinic-day lifecycle services will take an `at=` argument; until they do, `stamp` is the
-thin adapter that writes the same fields (switch it to the services in one place).
+start). `live` charts the ones that have happened by now through the lifecycle services
+(check_in, seat, the REMS check, start_infusion, end_infusion, complete, with `at=`), as the
+front desk and the nurses would have: today's sessions. `stamp` writes the same fields in bulk
+for the ninety days of history, which would take minutes one service call at a time.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def stamp(session, actual: Actual, *, now: dt.datetime, by_desk, by_nurse) -> st
         setattr(session, at_field, t(minutes))
         setattr(session, by_field, who)
         reached += 1
-    status = {0: session.status, 1: "checked_in", 2: "checked_in", 3: "in_chair", 4: "in_chair"}
+    status = {0: session.status, 1: "checked_in", 2: "in_chair", 3: "in_chair", 4: "in_chair"}
     session.status = status.get(reached, "completed")
     if session.status in ("in_chair", "completed"):
         session.rems_checked_at = session.rems_checked_at or (
@@ -90,3 +91,41 @@ def stamp(session, actual: Actual, *, now: dt.datetime, by_desk, by_nurse) -> st
         if session.protocol.rems_program:
             session.rems_checked_by = by_nurse
     return session.status
+
+
+# A nurse starting an infusion with a red each-dose lab says why (the service asks for it).
+LAB_ACKNOWLEDGEMENT = "Result confirmed by phone with the lab before starting."
+
+
+def live(session, actual: Actual, *, now: dt.datetime, by_desk, by_nurse) -> str:
+    """Chart today's steps that have happened by `now` through the lifecycle services (each
+    with its actual time as `at=`). Returns the status the session ends in."""
+    from scheduling import services
+
+    start = session.start
+
+    def t(minutes):
+        return start + dt.timedelta(minutes=minutes)
+
+    if t(actual.arrived) > now:
+        return session.status
+    session = services.check_in(session=session, by=by_desk, at=t(actual.arrived))
+    if t(actual.seated) > now:
+        return session.status
+    session = services.seat(session=session, by=by_nurse, at=t(actual.seated))
+    if session.protocol.needs_rems:
+        session = services.record_rems_check(session=session, by=by_nurse, at=t(actual.seated))
+    if t(actual.started) > now:
+        return session.status
+    session = services.start_infusion(
+        session=session,
+        by=by_nurse,
+        at=t(actual.started),
+        lab_acknowledgement=LAB_ACKNOWLEDGEMENT,
+    )
+    if t(actual.ended) > now:
+        return session.status
+    session = services.end_infusion(session=session, by=by_nurse, at=t(actual.ended))
+    if t(actual.discharged) > now:
+        return session.status
+    return services.complete(session=session, by=by_nurse, at=t(actual.discharged)).status

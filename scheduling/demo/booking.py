@@ -1,10 +1,11 @@
 """Today and the next two weeks, booked through the booking services.
 
 Today is alive at whatever hour the demo is seeded: the patients due today are placed over the
-whole day; those whose planned start is still ahead are booked through services.book_session,
-and those whose start has passed are written with the actual times that have happened by now
-(scheduling.demo.actual.stamp: completed, in the chair, checked in, or a late arrival still
-"booked"), since no service books the past.
+whole day; those whose planned start is still ahead are booked through services.book_session;
+those whose start has passed are written as booked (no service books the past) and the day so
+far is charted through the lifecycle services with `at=` (scheduling.demo.actual.live: checked
+in, seated, REMS-checked, started, ended, discharged, or a no-show), leaving one late arrival
+still "confirmed" on the board.
 
 Then every patient due in the next two weeks (the due worklist) is booked through the services:
 courses and new-start series first (selectors.availability + services.book_series), then single
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 from scheduling import engine, selectors, services
-from scheduling.demo.actual import actual_times, stamp
+from scheduling.demo.actual import actual_times, live
 from scheduling.demo.center import BOOKING_DAYS
 from scheduling.demo.context import booked_at_kept
 from scheduling.demo.history import option_for, place, session_for
@@ -47,7 +48,6 @@ def today(demo) -> None:
         if due.due_date <= day and (due.window_end or due.due_date) >= day:
             todo.append((plan, due))
     written = []
-    late_one = None
     closes = demo.at(day, demo.hours[day.weekday()][1])
     for plan, due in sorted(todo, key=lambda t: (t[1].due_date, t[0].preferred)):
         dose = due.dose_number
@@ -65,7 +65,24 @@ def today(demo) -> None:
             continue
         s = session_for(demo, plan, dose, day, placement)
         s.override_reason = reason
-        timing = engine.rule_for(demo.specs(plan.protocol), dose, s.option).timing
+        s.protocol = plan.protocol
+        s.created_by = desk
+        s._booked_at = start - dt.timedelta(days=plan.interval if plan.interval <= 31 else 40)
+        s._plan = plan
+        if demo.rng.random() < 0.5:
+            s.status, s.confirmed_at = "confirmed", start - dt.timedelta(days=2)
+        written.append(s)
+        plan.booked = True
+    # Written as they were booked (the services never book the past), then the day so far
+    # charted through the lifecycle services.
+    for s in written:
+        s.created_at = s.updated_at = s._booked_at
+    with booked_at_kept(InfusionSession):
+        InfusionSession.objects.bulk_create(written)
+    late_one = None
+    for s in written:
+        plan = s._plan
+        timing = engine.rule_for(demo.specs(plan.protocol), s.dose_number, s.option).timing
         actual = actual_times(
             demo.rng,
             code=plan.protocol.code,
@@ -73,29 +90,24 @@ def today(demo) -> None:
             infusion=timing.infusion_minutes,
             observation=timing.observation_minutes,
         )
-        s.protocol = plan.protocol
-        if late_one is None and start + dt.timedelta(minutes=30) < now < closes:
+        if late_one is None and s.start + dt.timedelta(minutes=30) < now < closes:
             # One patient of the morning has not come yet (the board marks the late arrival:
-            # the coordinator calls them or marks the no-show after the grace time).
+            # the coordinator calls them, or marks the no-show after the grace time).
             late_one = s
-            s.status = "confirmed"
-            s.confirmed_at = start - dt.timedelta(days=2)
-        elif demo.rng.random() < plan.no_show_risk and now > start + dt.timedelta(minutes=60):
-            s.status = "no_show"
-            s.no_show_at = start + dt.timedelta(minutes=60)
-            s.no_show_by = desk
+            status = s.status
+        elif demo.rng.random() < plan.no_show_risk and now > s.start + dt.timedelta(minutes=60):
+            status = services.mark_no_show(
+                session=s, by=desk, at=s.start + dt.timedelta(minutes=60)
+            ).status
         else:
-            if demo.rng.random() < 0.5:
-                s.status, s.confirmed_at = "confirmed", start - dt.timedelta(days=2)
-            stamp(s, actual, now=now, by_desk=desk, by_nurse=demo.nurse_users.get(s.nurse_id))
-        s._booked_at = start - dt.timedelta(days=plan.interval if plan.interval <= 31 else 40)
-        written.append(s)
-        plan.booked = True
-        demo.report.today[s.status] += 1
-    for s in written:
-        s.created_at = s.updated_at = s._booked_at
-    with booked_at_kept(InfusionSession):
-        InfusionSession.objects.bulk_create(written)
+            nurse_user = demo.nurse_users.get(s.nurse_id)
+            try:
+                status = live(s, actual, now=now, by_desk=desk, by_nurse=nurse_user)
+            except SchedulingError as exc:  # a rule of the day refused a step: stop there
+                demo.report.skipped[f"day step refused ({type(exc).__name__})"] += 1
+                s.refresh_from_db(fields=["status"])
+                status = s.status
+        demo.report.today[status] += 1
     AuditEvent.objects.bulk_create(
         [AuditEvent(session=s, action="booked", actor=desk, actor_label="demo") for s in written]
     )
