@@ -276,6 +276,77 @@ def bench_fill():
         )
 
 
+def bench_guided():
+    """Issue 11: the same 80 %-booked 14 days with a level-loading template guide on (built
+    by CP-SAT from the booked sessions), patient availability and spread options."""
+    from scheduling.engine import (
+        AvailabilityWindow,
+        PatientAvailability,
+        TemplateGuide,
+        build_template,
+        demand_from_history,
+    )
+
+    center, chairs, nurses = make_center()
+    busy, load = generate_busy(center, chairs, nurses)
+    visits = [
+        (b.start.astimezone(TZ), int((b.observation_end - b.start).total_seconds() // 60))
+        for b in busy
+    ]
+    t0 = _time.perf_counter()
+    tpl = build_template(
+        demand=demand_from_history(visits, weeks=2),
+        hours={wd: (7 * 60, 19 * 60) for wd in range(7)},
+        chairs=N_CHAIRS,
+        nurses=N_NURSES,
+        time_limit=10,
+    )
+    print(
+        f"template from {len(busy)} sessions built in {_time.perf_counter() - t0:.1f} s ({tpl.status})"
+    )
+    guide = TemplateGuide(tpl, release_hours=72)
+    index = BusyIndex(busy)
+    rng = random.Random(12)
+    now = local(DAY0, 6) - timedelta(days=1)
+    mornings = PatientAvailability(
+        (AvailabilityWindow(frozenset({0, 1, 2, 3, 4}), 7 * 60, 13 * 60),), preferred_minute=540
+    )
+    for name, spread, avail in (
+        ("guided, single dose", None, None),
+        ("guided + availability", None, mornings),
+        ("guided + spread options", "days", None),
+    ):
+        times = []
+        for i in range(200):
+            cm = rng.choice(range(60, 421, 15))
+            req = SlotRequest(
+                patient_id=1 + i,
+                legs=(Leg(1, 0, timing_for(cm)),),
+                required_skill=rng.choice([None, "chemo", "rems_natalizumab"]),
+                required_chair_kind=rng.choice([None, "recliner", "recliner", "bed"]),
+                date_from=DAY0,
+                date_to=DAY0 + timedelta(DAYS - 1),
+                target_date=DAY0 + timedelta(rng.randrange(DAYS)),
+                preferred_minute=rng.choice([None, 480, 600, 780]),
+                availability=avail,
+                limit=8,
+            )
+            t0 = _time.perf_counter()
+            find_slots(
+                center=center,
+                chairs=chairs,
+                nurses=nurses,
+                busy=index,
+                request=req,
+                guide=guide,
+                now=now,
+                spread=spread,
+            )
+            times.append(_time.perf_counter() - t0)
+        report(name + " (index)", times)
+
+
 if __name__ == "__main__":
     bench_search()
+    bench_guided()
     bench_fill()

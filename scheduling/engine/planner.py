@@ -547,8 +547,7 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, deadline: float):
                 if best is None or key < best:
                     best = key
             if best is None:
-                chair_of = {}
-                break
+                continue  # the CP-SAT assignment below tries again
             chair_of[(rid, li)] = best[-1]
             index.add(
                 BusySession(
@@ -562,10 +561,13 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, deadline: float):
                 )
             )
         if len(chair_of) != len(legs):
-            chair_of = _cp_chairs(center, chairs, nurses, existing, legs, _left(deadline), kind_of)
-            if chair_of is None:
-                failed.update(rid for rid, *_ in legs)
-                continue
+            exact = _cp_chairs(center, chairs, nurses, existing, legs, _left(deadline), kind_of)
+            if exact is not None:
+                chair_of = exact
+            else:
+                # keep what the greedy pass placed; only the rest are left out
+                failed.update(rid for rid, li, *_ in legs if (rid, li) not in chair_of)
+                legs = [x for x in legs if (x[0], x[1]) in chair_of]
         # --- nurses
         index = BusyIndex(existing)
         ctx = Context(center, chairs, nurses, index)
@@ -594,8 +596,7 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, deadline: float):
                     choice = n.id
                     break
             if choice is None:
-                nurse_of = {}
-                break
+                continue
             nurse_of[(rid, li)] = choice
             counts[choice] += 1
             index.add(
@@ -610,10 +611,12 @@ def _assign(world: PlanWorld, reqs, chosen, days: _Days, deadline: float):
                 )
             )
         if len(nurse_of) != len(legs):
-            nurse_of = _cp_nurses(center, chairs, nurses, existing, legs, chair_of, _left(deadline))
-            if nurse_of is None:
-                failed.update(rid for rid, *_ in legs)
-                continue
+            exact = _cp_nurses(center, chairs, nurses, existing, legs, chair_of, _left(deadline))
+            if exact is not None:
+                nurse_of = exact
+            else:
+                failed.update(rid for rid, li, *_ in legs if (rid, li) not in nurse_of)
+                legs = [x for x in legs if (x[0], x[1]) in nurse_of]
         for rid, li, st, *_ in legs:
             placed[rid][li] = (chair_of[(rid, li)], nurse_of[(rid, li)], st)
     proposals, unplaced = [], []

@@ -28,13 +28,15 @@ Public API (signatures are the contract the planner UI calls)
   publishes; the JSON keys are ``slot_minutes, hours, class_minutes, starts: [{weekday,
   start: "HH:MM", class, count}]``).
 - ``TemplateGuide(template, release_hours: int = 72, protected_classes=("2to4h", "gt4h"),
-  protect_until_minute: int = 12 * 60, weight: float = 0.5)``: given to
+  protect_until_minute: int = 24 * 60, weight: float = 0.5)``: given to
   ``find_slots(..., guide=..., now=...)``. A start the template keeps for the request's class
   (and not yet taken by a booked session of that class) costs nothing, any other start costs
   ``weight`` (about 30 minutes from the preferred time). Until ``release_hours`` before the
-  day opens (judged from ``now``), a request of an unprotected class may not take chair
-  capacity the template keeps for protected-class starts before ``protect_until_minute``;
-  after the horizon anyone may take them.
+  day opens (judged from ``now``), every template start of a protected class (before
+  ``protect_until_minute``; 12 * 60 protects only morning starts) is a token that keeps a
+  chair over its stay; a booked session of that class consumes the token nearest its start,
+  and a request of another class may not take a start that would leave too few chairs for
+  the unconsumed tokens. After the horizon anyone may take them.
 
 The CP-SAT model (``build_template``), per weekday independently:
 - ``n[s, c]`` >= 0 integer: starts of class c at slot s; ``sum_s n[s, c] == count_c`` when it

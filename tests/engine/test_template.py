@@ -122,3 +122,26 @@ def test_guide_releases_reserve_as_long_infusions_book():
         center=c, chairs=ch, nurses=ns, busy=b, request=short, guide=guide, now=early
     )
     assert min(s.start for s in after) == at(D, 7)
+
+
+def test_a_long_session_off_its_token_consumes_it_once():
+    # one token for a long start at 07:00 on two chairs; the long patient booked at 08:00
+    # instead: nothing is reserved any more (no double count of 07:00 and 08:00)
+    c, ch, ns = center(), chairs("recliner", "recliner"), nurses(2)
+    guide = TemplateGuide(
+        WeeklyTemplate(15, dict(HOURS), {(0, 7 * 60, "gt4h"): 1}), release_hours=72
+    )
+    early = at(D, 7) - timedelta(days=10)
+    end = at(D, 13, 30)
+    b = [BusySession(1, 50, 1, 1, at(D, 8), end, end + timedelta(minutes=15))]
+    short = request(timing=DoseTiming(0, 45, 15), limit=80, preferred_hour=9)
+    slots = find_slots(
+        center=c, chairs=ch, nurses=ns, busy=b, request=short, guide=guide, now=early
+    )
+    assert at(D, 9) in {s.start for s in slots}
+    # with only a short session booked, the token still holds chair 2 from 07:00
+    b = [BusySession(1, 50, 1, 1, at(D, 8), at(D, 9), at(D, 9, 15))]
+    slots = find_slots(
+        center=c, chairs=ch, nurses=ns, busy=b, request=short, guide=guide, now=early
+    )
+    assert at(D, 8, 30) not in {s.start for s in slots}
