@@ -47,6 +47,8 @@ class FhirView(APIView):
     parser_classes = [FhirJSONParser, JsonParser]
     read_roles = STAFF
     write_roles = STAFF  # each entry type checks the user's own permission
+    # Not part of the OpenAPI schema of /api/: FHIR clients read GET /fhir/metadata.
+    schema = None
     # Searches and reads are clinical reads, not bulk: the API's throttles apply as set.
 
     def handle_exception(self, exc):
