@@ -2,6 +2,7 @@
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         w(f"  API docs   {base}api/docs/")
         w(f"  API schema {base}api/schema/")
         w(f"  Health     {base}healthz")
+        w(f"  FHIR R4    {base}fhir/metadata")
+        w(
+            f"  HL7 MLLP   {settings.HL7_MLLP_HOST}:{settings.HL7_MLLP_PORT} (ORU^R01, ADT^A04/A08/A31)"
+        )
         w("")
         w(f"Demo logins (password: {DEMO_PASSWORD})")
         for role, username in DEMO_LOGINS:
@@ -44,7 +49,7 @@ class Command(BaseCommand):
                 note = "  (not created yet: run `python manage.py seed_demo`)"
             w(f"  {role:<11}{username}{note}")
         w("")
-        w("Email and SMS print to the worker's output below. Ctrl-C stops web, worker and beat.")
+        w("Email and SMS print to the worker's output below. Ctrl-C stops every process.")
         w("")
 
     @staticmethod
