@@ -95,3 +95,9 @@ def seed(*, patients: int = DEFAULT_PATIENTS, stdout=None) -> SeedReport:
 
 def lines(rep: SeedReport) -> list[str]:
     return report.lines(rep)
+
+
+# Parts of the project that add their own demo steps (imported last: they use add_step).
+from scheduling.demo import planning as _planning  # noqa: E402
+
+add_step(Step("planning", _planning.planning), after="bookings")

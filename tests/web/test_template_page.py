@@ -69,3 +69,13 @@ def test_release_horizon_is_edited_on_the_page(login, manager, clinic):
 
 def test_only_managers(login, front_desk, clinic):
     assert login(front_desk).get(reverse("template_page")).status_code == 403
+
+
+def test_a_template_published_by_the_system_shows(login, manager, clinic, make_patient):
+    from scheduling.services import template as template_service
+
+    _some_history(clinic, make_patient)
+    row = template_service.build_template_draft(weeks=2, horizon_days=0, time_limit=3)
+    template_service.publish_template(template=row)  # e.g. by the demo seed: no user
+    page = login(manager).get(reverse("template_page"))
+    assert page.status_code == 200 and "published" in page.content.decode()
