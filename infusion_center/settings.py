@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "analytics",
     "waitlist",
     "interop",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -405,3 +406,9 @@ HL7_APPLICATION = env.str("HL7_APPLICATION", default="INFUSION_SCHEDULER")
 FHIR_PAGE_SIZE = 50
 FHIR_MAX_COUNT = 200
 # --- end Interfaces ---
+
+# Booking needs an active treatment order and, where the protocol needs one, an authorization
+# (orders.coverage). Production follows the manager's switch in OrdersSettings; the test suite
+# sets this to False for tests written before orders existed (tests/conftest.py) and turns it
+# back on with @pytest.mark.treatment_orders.
+TREATMENT_ORDER_RULES = True

@@ -339,6 +339,8 @@ class ProtocolAdmin(admin.ModelAdmin):
                     "billing_descriptor",
                     "billing_unit_amount",
                     "admin_cpt_codes",
+                    "admin_code_family",
+                    "needs_authorization",
                 ]
             },
         ),

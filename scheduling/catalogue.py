@@ -42,6 +42,7 @@ CONFIDENCES = ("label", "manufacturer", "secondary", "ex_us_label", "unverified"
 CHAIR_KINDS = ("", "recliner", "bed")
 OPTIONS = ("standard", "shorter")
 ANCHORS = ("previous", "series_start")
+ADMIN_FAMILIES = ("infusion", "chemo")
 GATES = ("first_dose", "each_dose", "periodic", "course_start")
 SLUG = re.compile(r"^[a-z0-9_]+$")
 
@@ -223,6 +224,8 @@ PROTOCOL_KEYS = {
     "billing_descriptor",
     "billing_unit_amount",
     "admin_cpt_codes",
+    "admin_code_family",
+    "needs_authorization",
     "premed_causes_drowsiness",
     "prep_advice",
     "series_label",
@@ -409,6 +412,10 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
         "billing_descriptor": check.text(where, raw, "billing_descriptor", max_length=200),
         "billing_unit_amount": check.decimal(where, raw, "billing_unit_amount"),
         "admin_cpt_codes": [str(c) for c in cpt],
+        "admin_code_family": check.choice(
+            where, raw, "admin_code_family", ADMIN_FAMILIES, default="infusion"
+        ),
+        "needs_authorization": check.boolean(where, raw, "needs_authorization"),
         "premed_causes_drowsiness": check.boolean(where, raw, "premed_causes_drowsiness"),
         "prep_advice": check.text(where, raw, "prep_advice"),
         "series_label": check.text(where, raw, "series_label", max_length=120),

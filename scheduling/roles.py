@@ -11,6 +11,15 @@ ROLES = (FRONT_DESK, NURSE, CHARGE_NURSE, MANAGER)
 # Who may correct the day's record after the fact.
 CORRECTORS = frozenset({CHARGE_NURSE, MANAGER})
 
+# Orders, authorizations, measurements and allergies are written through the pages and API
+# (audited services); every clinic role may look at them in admin.
+ORDERS_VIEW = [
+    "view_treatmentorder",
+    "view_authorization",
+    "view_bodymeasurement",
+    "view_allergy",
+]
+
 ROLE_PERMS = {
     FRONT_DESK: {
         "scheduling": [
@@ -37,6 +46,7 @@ ROLE_PERMS = {
             "change_patientprotocol",
             "view_labresult",
         ],
+        "orders": ORDERS_VIEW,
     },
     NURSE: {
         "scheduling": [
@@ -56,6 +66,7 @@ ROLE_PERMS = {
             "add_labresult",
             "change_labresult",
         ],
+        "orders": ORDERS_VIEW,
     },
 }
 # The charge nurse's group adds the right to correct; its model permissions are a nurse's.
@@ -85,7 +96,7 @@ def ensure_roles(apps=None) -> None:
     manager, _ = Group.objects.get_or_create(name=MANAGER)
     manager.permissions.add(
         *Permission.objects.filter(
-            content_type__app_label__in=["scheduling", "patients", "authtoken", "interop"]
+            content_type__app_label__in=["scheduling", "patients", "orders", "authtoken", "interop"]
         )
     )
 

@@ -36,6 +36,17 @@ def _fresh_throttle_counters():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _treatment_order_rules(request, settings):
+    """Production books only doses covered by a treatment order and, for biologics, an
+    authorization (orders.coverage). Tests written before that rule existed book without
+    orders, so the rule is OFF unless a test is marked `@pytest.mark.treatment_orders`;
+    the orders tests (tests/orders) and their API and browser tests run with it ON. The
+    dose-based lifetime cap applies either way."""
+    if request.node.get_closest_marker("treatment_orders") is None:
+        settings.TREATMENT_ORDER_RULES = False
+
+
 @pytest.fixture
 def center(db):
     from scheduling.models import CenterSettings

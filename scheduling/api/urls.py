@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from orders import api as orders_api
 from scheduling.api.views import availability, catalogue, day, patients, planning, sessions
 
 
@@ -36,6 +37,26 @@ urlpatterns = [
         "patients/<id:patient_id>/availability/",
         patients.PatientAvailabilityApi.as_view(),
         name="api-patient-availability",
+    ),
+    path(
+        "patients/<id:patient_id>/orders/",
+        orders_api.PatientOrdersApi.as_view(),
+        name="api-patient-orders",
+    ),
+    path(
+        "patients/<id:patient_id>/authorizations/",
+        orders_api.PatientAuthorizationsApi.as_view(),
+        name="api-patient-authorizations",
+    ),
+    path(
+        "patients/<id:patient_id>/estimate/",
+        orders_api.PatientEstimateApi.as_view(),
+        name="api-patient-estimate",
+    ),
+    path(
+        "sessions/<id:session_id>/estimate/",
+        orders_api.SessionEstimateApi.as_view(),
+        name="api-session-estimate",
     ),
     path("availability/", availability.AvailabilityApi.as_view(), name="api-availability"),
     path("sessions/", sessions.SessionListApi.as_view(), name="api-sessions"),

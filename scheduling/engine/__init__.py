@@ -10,10 +10,12 @@ from .availability import (
 )
 from .constraints import BusyIndex, check_placement
 from .dosing import (
+    CapCheck,
     DoseRuleSpec,
     DueDose,
     GivenDose,
     SpacingCheck,
+    check_lifetime_cap,
     check_spacing,
     max_doses_for_cap,
     next_due,
@@ -89,6 +91,7 @@ __all__ = [
     "window_to_json",
     "BusyIndex",
     "BusySession",
+    "CapCheck",
     "Center",
     "Chair",
     "DoseRuleSpec",
@@ -107,6 +110,7 @@ __all__ = [
     "Violation",
     "build_timeline",
     "busy_from_placements",
+    "check_lifetime_cap",
     "check_placement",
     "check_spacing",
     "check_unit",

@@ -212,3 +212,42 @@ def check_spacing(
         f"{due.window_start}..{due.window_end} (due {due.due_date}); an override reason is required."
     )
     return SpacingCheck(False, None, True, msg)
+
+
+@dataclass(frozen=True)
+class CapCheck:
+    """A lifetime cumulative-dose check, in the protocol's dose unit (mitoxantrone mg/m²)."""
+
+    cap: float
+    given: float
+    booked: float
+    requested: float
+
+    @property
+    def headroom(self) -> float:
+        """What is left after the doses already given (the figure shown to staff)."""
+        return self.cap - self.given
+
+    @property
+    def left_after(self) -> float:
+        """What would be left after the given, booked and requested doses."""
+        return self.cap - self.given - self.booked - self.requested
+
+    @property
+    def ok(self) -> bool:
+        # A hair of tolerance so 140.0 after 11 × 12 + 8 is not refused by float dust.
+        return self.left_after >= -1e-9
+
+
+def check_lifetime_cap(
+    cap: float, *, given: list[float], booked: list[float], requested: list[float]
+) -> CapCheck:
+    """Dose-based lifetime cap: the sum of doses given, booked and requested must stay within
+    `cap` (mitoxantrone 140 mg/m²). Replaces counting full doses, so a reduced dose leaves
+    headroom for more."""
+    return CapCheck(
+        cap=float(cap),
+        given=float(sum(given)),
+        booked=float(sum(booked)),
+        requested=float(sum(requested)),
+    )

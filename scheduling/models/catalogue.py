@@ -47,6 +47,16 @@ class Protocol(models.Model):
         help_text="Dose units per billing unit.",
     )
     admin_cpt_codes = models.JSONField(default=list, blank=True)
+    admin_code_family = models.CharField(
+        max_length=16,
+        choices=[("infusion", "Infusion (96365/96366)"), ("chemo", "Chemotherapy (96413/96415)")],
+        default="infusion",
+        help_text="CPT family the administration is billed under (initial hour + add-on hours).",
+    )
+    needs_authorization = models.BooleanField(
+        default=False,
+        help_text="Payers need a prior authorization before each dose is booked (biologics).",
+    )
     premed_causes_drowsiness = models.BooleanField(
         default=False, help_text="Patients are told to bring a driver."
     )
@@ -77,6 +87,10 @@ class Protocol(models.Model):
             models.CheckConstraint(
                 condition=Q(required_chair_kind="") | Q(required_chair_kind__in=ChairKind.values),
                 name="protocol_chair_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(admin_code_family__in=["infusion", "chemo"]),
+                name="protocol_admin_family_valid",
             ),
         ]
 

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from orders import coverage
 from patients.models import Patient
 from scheduling import engine
 from scheduling.exceptions import (
@@ -42,7 +43,7 @@ from scheduling.services.common import (
     retry_on_deadlock,
     snapshot,
 )
-from scheduling.world import center_tz, dose_rule_specs, max_doses
+from scheduling.world import center_tz, dose_rule_specs
 from waitlist.freed import record_freed_time
 
 MAX_REASON = 500
@@ -113,6 +114,14 @@ def book_session(
         option,
         override_reason,
     )
+    coverage.check(
+        patient=patient,
+        protocol=protocol,
+        doses=[(dose_number, start.astimezone(center_tz()).date())],
+        option=option,
+        override_reason=override_reason,
+        by=by,
+    )
     legs = (engine.Leg(dose_number=dose_number, day_offset=0, timing=rule.timing),)
     return _book_legs(
         patient=patient,
@@ -157,11 +166,6 @@ def book_series(
             f"This series can be {len(legs)} day(s) long from dose {first_dose}, not {length}.",
             field="length",
         )
-    cap = max_doses(protocol, specs)
-    if cap is not None and legs[-1].dose_number > cap:
-        raise SchedulingError(
-            f"The series would pass the lifetime limit ({cap} doses).", field="length"
-        )
     _check_spacing(
         patient,
         protocol,
@@ -170,6 +174,15 @@ def book_series(
         start.astimezone(center_tz()).date(),
         option,
         override_reason,
+    )
+    first_day = start.astimezone(center_tz()).date()
+    coverage.check(
+        patient=patient,
+        protocol=protocol,
+        doses=[(leg.dose_number, first_day + dt.timedelta(days=leg.day_offset)) for leg in legs],
+        option=option,
+        override_reason=override_reason,
+        by=by,
     )
     series = Series.objects.create(
         patient=patient,
@@ -224,6 +237,15 @@ def reschedule(
         session.option,
         override_reason or session.override_reason,
         exclude_id=session.pk,
+    )
+    coverage.check(
+        patient=session.patient,
+        protocol=session.protocol,
+        doses=[(session.dose_number, start.astimezone(center_tz()).date())],
+        option=session.option,
+        override_reason=override_reason,
+        exclude_session_ids=(session.pk,),
+        by=by,
     )
     legs = (engine.Leg(dose_number=session.dose_number, day_offset=0, timing=rule.timing),)
     (placement,) = _place(

@@ -30,7 +30,7 @@ from scheduling.models import (
     Protocol,
 )
 from scheduling.selectors import dose_history
-from scheduling.world import center_tz, load_world, max_doses
+from scheduling.world import center_tz, load_world
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +151,7 @@ def _check_dose(patient, protocol, specs, dose_number: int, *, exclude_id=None) 
             f"the next dose is {expected}.",
             field="dose_number",
         )
-    cap = max_doses(protocol, specs)
-    if cap is not None and dose_number > cap:
-        raise SchedulingError(
-            f"Dose {dose_number} would pass the lifetime limit of {protocol.lifetime_cap} "
-            f"{protocol.dose_unit} ({cap} full doses).",
-            field="dose_number",
-        )
+    # The lifetime cap is dose-based (orders.coverage), checked with the order's amounts.
     try:
         engine.rule_for(specs, dose_number)
     except ValueError as exc:

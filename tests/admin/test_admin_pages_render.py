@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from orders.models import OrdersSettings
 from scheduling.models import AuditEvent, CenterSettings, DoseRule, Protocol
 from tests.factories import (
     ChairFactory,
@@ -16,7 +17,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("scheduling", "patients")
+OUR_APPS = ("scheduling", "patients", "orders")
 MODELS = sorted(
     (m for m in admin.site._registry if m._meta.app_label in OUR_APPS),
     key=lambda m: m._meta.label,
@@ -27,6 +28,12 @@ SERVICE_OWNED = {
     "scheduling.Series",
     "scheduling.Reminder",
     "scheduling.AuditEvent",
+    # Audited writes through orders.services; admin shows them read-only.
+    "orders.TreatmentOrder",
+    "orders.Authorization",
+    "orders.CoverageOverride",
+    "orders.BodyMeasurement",
+    "orders.Allergy",
 }
 
 
@@ -42,6 +49,7 @@ def manager_client(client):
 
 @pytest.fixture
 def some_rows(center):
+    OrdersSettings.load()  # the one row, as the first booking creates it
     session = InfusionSessionFactory()
     ReminderFactory(session=session)
     AuditEvent.objects.create(
@@ -62,7 +70,7 @@ def test_manager_sees_every_changelist(manager_client, some_rows, model):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
 def test_manager_gets_every_add_page_except_service_owned(manager_client, some_rows, model):
     response = manager_client.get(url(model, "add"))
-    if model._meta.label in SERVICE_OWNED or model is CenterSettings:
+    if model._meta.label in SERVICE_OWNED or model in (CenterSettings, OrdersSettings):
         assert response.status_code == 403  # CenterSettings: the one row exists already
     else:
         assert response.status_code == 200

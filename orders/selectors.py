@@ -1,0 +1,405 @@
+"""Reads for orders, authorizations, body size, cumulative dose and cost (query-count
+conscious: one patient's rows are read once into a PatientLedger and every figure is computed
+from it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from orders import billing
+from orders.models import (
+    Allergy,
+    Authorization,
+    BodyMeasurement,
+    DrugCost,
+    OrdersSettings,
+    SiteOfCare,
+    TreatmentOrder,
+)
+from patients.models import Patient, PatientProtocol
+from scheduling import engine
+from scheduling.models import HELD_STATUSES, DoseRule, InfusionSession, Protocol, SessionStatus
+from scheduling.world import center_tz, dose_rule_specs
+
+PER_M2 = "mg/m2"
+
+
+def _d(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class HeldDose:
+    """A dose booked or given (completed), as the ledger needs it."""
+
+    session_id: int | None
+    protocol_id: int
+    dose_number: int
+    day: dt.date
+    option: str
+    infusion_minutes: int | None
+    given: bool
+
+
+@dataclass(frozen=True)
+class PlannedDose:
+    """What one dose is: in mg (None when a per-m² dose has no body surface area yet)."""
+
+    dose_mg: Decimal | None
+    dose_per_m2: Decimal | None
+    bsa: Decimal | None
+    order: TreatmentOrder | None
+    amount: Decimal | None  # in the protocol's dose unit (mg or mg/m²), for the lifetime cap
+
+
+@dataclass
+class AuthorizationUse:
+    authorization: Authorization
+    visits_used: int = 0
+    visits_given: int = 0
+    units_used: int = 0
+    units_given: int = 0
+    booked_after_end: int = 0
+
+    @property
+    def visits_left(self) -> int | None:
+        a = self.authorization
+        return None if a.visits_approved is None else a.visits_approved - self.visits_used
+
+    @property
+    def units_left(self) -> int | None:
+        a = self.authorization
+        return None if a.units_approved is None else a.units_approved - self.units_used
+
+
+@dataclass
+class CumulativeDose:
+    protocol: Protocol
+    cap: Decimal
+    given: Decimal
+    booked: Decimal
+
+    @property
+    def headroom(self) -> Decimal:
+        return self.cap - self.given
+
+    @property
+    def left_after_booked(self) -> Decimal:
+        return self.cap - self.given - self.booked
+
+
+@dataclass
+class PatientLedger:
+    """One patient's orders, authorizations, measurements and held doses, read once."""
+
+    patient: Patient
+    orders: list[TreatmentOrder]
+    authorizations: list[Authorization]
+    measurements: list[BodyMeasurement]
+    held: list[HeldDose]
+    protocols: dict[int, Protocol]
+    doses_before: dict[int, int] = field(default_factory=dict)
+    _specs: dict[int, list] = field(default_factory=dict)
+
+    # -- body size -------------------------------------------------------------------------
+
+    def bsa_on(self, day: dt.date | None = None) -> Decimal | None:
+        """Body surface area from the latest height and weight on or before `day` (Mosteller),
+        else the BSA typed on the patient record."""
+        for m in self.measurements:  # newest first
+            if day is None or m.measured_on <= day:
+                return m.bsa
+        return _d(self.patient.body_surface_area)
+
+    # -- doses -----------------------------------------------------------------------------
+
+    def specs(self, protocol: Protocol):
+        if protocol.pk not in self._specs:
+            self._specs[protocol.pk] = dose_rule_specs(protocol)
+        return self._specs[protocol.pk]
+
+    def rule_amount(self, protocol: Protocol, dose_number: int, option: str) -> Decimal | None:
+        try:
+            rule = engine.rule_for(self.specs(protocol), dose_number, option or "standard")
+        except ValueError:
+            return None
+        return _d(rule.dose_amount)
+
+    def order_on(self, protocol: Protocol, day: dt.date) -> TreatmentOrder | None:
+        """The most recently signed live order for the protocol whose span holds `day`."""
+        for order in self.orders:
+            if (
+                order.protocol_id == protocol.pk
+                and order.cancelled_at is None
+                and order.signed_on <= day <= order.last_day
+            ):
+                return order
+        return None
+
+    def planned_dose(
+        self,
+        protocol: Protocol,
+        dose_number: int,
+        day: dt.date,
+        option: str = "standard",
+        order: TreatmentOrder | None = None,
+    ) -> PlannedDose:
+        """The dose for this visit. A per-m² order (mitoxantrone) sets the dose per m², which
+        becomes mg through the body surface area on that day; a flat order in mg sets the
+        dose up to the catalogue's amount for that dose number."""
+        order = order or self.order_on(protocol, day)
+        rule = self.rule_amount(protocol, dose_number, option)
+        bsa = self.bsa_on(day)
+        if protocol.dose_unit == PER_M2:
+            per_m2 = (order.dose_mg_per_m2 if order else None) or rule
+            mg = billing.dose_from_bsa(per_m2, bsa) if per_m2 and bsa else None
+            return PlannedDose(dose_mg=mg, dose_per_m2=per_m2, bsa=bsa, order=order, amount=per_m2)
+        ordered = order.dose_mg if order else None
+        # The order can lower a dose (a reduced maintenance dose, 500 mg steroids) but a start
+        # dose keeps the catalogue's smaller amount (Ocrevus 300 mg doses 1–2 on a 600 mg order).
+        mg = min(ordered, rule) if ordered and rule else (ordered or rule)
+        return PlannedDose(dose_mg=mg, dose_per_m2=None, bsa=bsa, order=order, amount=mg)
+
+    def drug_units(self, protocol: Protocol, dose: PlannedDose) -> int | None:
+        unit = protocol.billing_unit_amount
+        if not protocol.billing_code or unit is None or dose.dose_mg is None:
+            return None
+        return billing.drug_units(dose.dose_mg, Decimal(unit))
+
+    def held_of(self, protocol: Protocol, *, exclude=()) -> list[HeldDose]:
+        return [
+            h for h in self.held if h.protocol_id == protocol.pk and h.session_id not in exclude
+        ]
+
+    # -- lifetime cap ----------------------------------------------------------------------
+
+    def cumulative(self, protocol: Protocol, *, exclude=()) -> CumulativeDose | None:
+        """Lifetime cumulative dose (protocol's unit) from doses given, and booked ahead.
+        Doses given elsewhere before this center count at the catalogue's amount."""
+        if protocol.lifetime_cap is None:
+            return None
+        given = booked = Decimal(0)
+        for n in range(1, self.doses_before.get(protocol.pk, 0) + 1):
+            given += self.rule_amount(protocol, n, "standard") or 0
+        for h in self.held_of(protocol, exclude=exclude):
+            amount = self.planned_dose(protocol, h.dose_number, h.day, h.option).amount or 0
+            if h.given:
+                given += amount
+            else:
+                booked += amount
+        return CumulativeDose(
+            protocol=protocol, cap=Decimal(protocol.lifetime_cap), given=given, booked=booked
+        )
+
+    # -- authorizations --------------------------------------------------------------------
+
+    def authorizations_for(self, protocol: Protocol) -> list[Authorization]:
+        return [
+            a
+            for a in self.authorizations
+            if a.voided_at is None and a.covers_code(protocol.billing_code)
+        ]
+
+    def authorization_use(self, auth: Authorization, *, exclude=()) -> AuthorizationUse:
+        """Visits and units of an authorization used by doses booked or given in its window."""
+        use = AuthorizationUse(authorization=auth)
+        codes = set(auth.hcpcs or [])
+        for h in self.held:
+            if h.session_id in exclude:
+                continue
+            protocol = self.protocols[h.protocol_id]
+            if codes and protocol.billing_code not in codes:
+                continue
+            if h.day > auth.valid_to and not h.given:
+                use.booked_after_end += 1
+            if not (auth.valid_from <= h.day <= auth.valid_to):
+                continue
+            units = self.drug_units(protocol, self.planned_dose(protocol, h.dose_number, h.day))
+            use.visits_used += 1
+            use.units_used += units or 0
+            if h.given:
+                use.visits_given += 1
+                use.units_given += units or 0
+        return use
+
+
+def ledger(patient: Patient) -> PatientLedger:
+    """Read everything about one patient's coverage in a fixed number of queries."""
+    tz = center_tz()
+    sessions = list(
+        InfusionSession.objects.filter(patient=patient, status__in=HELD_STATUSES)
+        .order_by("start")
+        .values_list(
+            "pk",
+            "protocol_id",
+            "dose_number",
+            "start",
+            "option",
+            "infusion_start",
+            "infusion_end",
+            "status",
+        )
+    )
+    held = [
+        HeldDose(
+            session_id=pk,
+            protocol_id=protocol_id,
+            dose_number=n,
+            day=start.astimezone(tz).date(),
+            option=option,
+            infusion_minutes=int((i_end - i_start).total_seconds() // 60)
+            if i_start and i_end
+            else None,
+            given=status == SessionStatus.COMPLETED,
+        )
+        for pk, protocol_id, n, start, option, i_start, i_end, status in sessions
+    ]
+    treatments = list(
+        PatientProtocol.objects.filter(patient=patient, active=True).values_list(
+            "protocol_id", "doses_before_center"
+        )
+    )
+    orders = list(TreatmentOrder.objects.filter(patient=patient).order_by("-signed_on", "-pk"))
+    protocol_ids = (
+        {h.protocol_id for h in held} | {o.protocol_id for o in orders} | {t[0] for t in treatments}
+    )
+    protocols = {
+        p.pk: p
+        for p in Protocol.objects.filter(pk__in=protocol_ids).prefetch_related(
+            Prefetch("dose_rules", queryset=DoseRule.objects.order_by("from_dose", "option"))
+        )
+    }
+    for o in orders:
+        o.protocol = protocols[o.protocol_id]
+    return PatientLedger(
+        patient=patient,
+        orders=orders,
+        authorizations=list(Authorization.objects.filter(patient=patient)),
+        measurements=list(BodyMeasurement.objects.filter(patient=patient)),
+        held=held,
+        protocols=protocols,
+        doses_before=dict(treatments),
+    )
+
+
+def with_protocol(book: PatientLedger, protocol: Protocol) -> PatientLedger:
+    """Make sure the ledger knows `protocol` (a first booking of a new protocol)."""
+    if protocol.pk not in book.protocols:
+        book.protocols[protocol.pk] = protocol
+    return book
+
+
+# --- status lists for pages and worklists ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    order: TreatmentOrder
+    state: str  # active | expiring | expired | used_up | cancelled | future
+    doses_used: int
+    days_left: int
+
+    @property
+    def label(self) -> str:
+        return {
+            "active": "Active",
+            "expiring": f"Expires in {self.days_left} days",
+            "expired": "Expired",
+            "used_up": "All doses used",
+            "cancelled": "Cancelled",
+            "future": "Not yet in effect",
+        }[self.state]
+
+
+def order_statuses(book: PatientLedger, *, today: dt.date, warn_days: int) -> list[OrderStatus]:
+    out = []
+    for o in book.orders:
+        used = sum(
+            1
+            for h in book.held
+            if h.protocol_id == o.protocol_id and o.signed_on <= h.day <= o.last_day
+        )
+        days_left = (o.last_day - today).days
+        if o.cancelled_at:
+            state = "cancelled"
+        elif o.last_day < today:
+            state = "expired"
+        elif o.doses is not None and used >= o.doses:
+            state = "used_up"
+        elif o.signed_on > today:
+            state = "future"
+        elif days_left <= warn_days:
+            state = "expiring"
+        else:
+            state = "active"
+        out.append(OrderStatus(order=o, state=state, doses_used=used, days_left=days_left))
+    return out
+
+
+@dataclass(frozen=True)
+class PatientCoverage:
+    """What the patient page shows about readiness to infuse."""
+
+    orders: list[OrderStatus]
+    authorizations: list[AuthorizationUse]
+    allergies: list[Allergy]
+    bsa: Decimal | None
+    latest_measurement: BodyMeasurement | None
+    cumulative: list[CumulativeDose]
+
+
+def patient_coverage(*, patient: Patient, today: dt.date | None = None) -> PatientCoverage:
+    from django.utils import timezone
+
+    today = today or timezone.now().astimezone(center_tz()).date()
+    book = ledger(patient)
+    warn = OrdersSettings.load().expiry_warning_days
+    cumulative = [
+        c
+        for p in book.protocols.values()
+        if p.lifetime_cap is not None and (c := book.cumulative(p)) is not None
+    ]
+    return PatientCoverage(
+        orders=order_statuses(book, today=today, warn_days=warn),
+        authorizations=[
+            book.authorization_use(a) for a in book.authorizations if a.voided_at is None
+        ],
+        allergies=list(Allergy.objects.filter(patient=patient, active=True)),
+        bsa=book.bsa_on(today),
+        latest_measurement=book.measurements[0] if book.measurements else None,
+        cumulative=cumulative,
+    )
+
+
+def allergies_by_patient(patient_ids) -> dict[int, list[str]]:
+    """Active allergies per patient, for the roster and the board (one query)."""
+    out: dict[int, list[str]] = {}
+    for pid, substance in (
+        Allergy.objects.filter(patient_id__in=set(patient_ids), active=True)
+        .order_by("substance")
+        .values_list("patient_id", "substance")
+    ):
+        out.setdefault(pid, []).append(substance)
+    return out
+
+
+def price_tables() -> tuple[list[SiteOfCare], dict[str, billing.SitePrices], dict[str, Decimal]]:
+    """Every site's price table and the acquisition costs, as the pure billing module's data."""
+    sites = list(SiteOfCare.objects.prefetch_related("prices"))
+    tables = {}
+    for s in sites:
+        admin = {p.code: p.amount for p in s.prices.all() if p.kind == "admin"}
+        drug = {p.code: p.amount for p in s.prices.all() if p.kind == "drug"}
+        tables[s.code] = billing.SitePrices(
+            site=s.code,
+            drug_price_percent=s.drug_price_percent,
+            facility_fee=s.facility_fee,
+            admin_fees=admin,
+            drug_price_per_unit=drug,
+        )
+    acquisition = dict(DrugCost.objects.values_list("hcpcs", "acquisition_per_unit"))
+    return sites, tables, acquisition
