@@ -301,6 +301,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.deliver_plan_offers",
         "schedule": 60.0,
     },
+    "authorization-expiry-notices": {
+        "task": "orders.tasks.send_authorization_expiry_notices",
+        "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=13, minute=0),
+    },
     "charge-nurse-digest": {
         "task": "scheduling.tasks.send_charge_nurse_digest",
         "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=15, minute=0),

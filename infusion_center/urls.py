@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("waitlist.urls")),
     path("p/", include("patients.urls")),
     path("", include("infusion_center.two_factor")),
+    path("", include("orders.urls")),
     path("", include("scheduling.urls")),
 ]
 

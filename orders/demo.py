@@ -41,6 +41,7 @@ def coverage(demo) -> None:
     rng = demo.rng
     orders, auths, bodies, allergies = [], [], [], []
     seen: dict[str, int] = {}
+    unbooked = 0
     for plan in demo.plans:
         patient, protocol = plan.patient, plan.protocol
         i = seen[protocol.code] = seen.get(protocol.code, -1) + 1
@@ -51,12 +52,16 @@ def coverage(demo) -> None:
             allergies.append(
                 Allergy(patient=patient, substance=substance, reaction=reaction, severity=severity)
             )
-        if not plan.book and i % 4 == 0:
-            demo.report.created["patients without an order"] += 1
-            continue
-        if not plan.book and i % 4 == 1:
-            orders.append(_order(patient, protocol, today, rng, signed=-400, expires=-20))
-            continue
+        if not plan.book:
+            # Of the patients left for the worklist, every fourth has no order and the next
+            # an expired one (counted over all protocols, so a small demo shows both).
+            unbooked += 1
+            if unbooked % 4 == 1:
+                demo.report.created["patients without an order"] += 1
+                continue
+            if unbooked % 4 == 2:
+                orders.append(_order(patient, protocol, today, rng, signed=-400, expires=-20))
+                continue
         expires = 20 if i % 9 == 3 else rng.randint(120, 330)
         orders.append(
             _order(patient, protocol, today, rng, signed=-rng.randint(100, 300), expires=expires)

@@ -403,3 +403,116 @@ def price_tables() -> tuple[list[SiteOfCare], dict[str, billing.SitePrices], dic
         )
     acquisition = dict(DrugCost.objects.values_list("hcpcs", "acquisition_per_unit"))
     return sites, tables, acquisition
+
+
+# --- worklists ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizationAlert:
+    use: AuthorizationUse
+    reasons: list[str]
+    days_left: int
+
+
+def authorization_worklist(*, today: dt.date, within_days: int = 30) -> list[AuthorizationAlert]:
+    """Authorizations ending within `within_days` (or ended with doses still booked after
+    them), or with at most one visit or one dose of units left. Soonest first."""
+    horizon = today + dt.timedelta(days=within_days)
+    candidates = list(
+        Authorization.objects.filter(
+            voided_at__isnull=True, valid_to__gte=today - dt.timedelta(days=within_days)
+        )
+        .select_related("patient")
+        .order_by("valid_to", "pk")
+    )
+    books: dict[int, PatientLedger] = {}
+    out = []
+    for a in candidates:
+        book = books.get(a.patient_id)
+        if book is None:
+            book = books[a.patient_id] = ledger(a.patient)
+        use = book.authorization_use(a)
+        reasons = []
+        if a.valid_to < today:
+            if use.booked_after_end:
+                reasons.append(f"ended; {use.booked_after_end} session(s) booked after it")
+            else:
+                continue
+        elif a.valid_to <= horizon:
+            reasons.append(f"ends in {(a.valid_to - today).days} days")
+        if use.visits_left is not None and use.visits_left <= 1:
+            reasons.append("no visits left" if use.visits_left <= 0 else "1 visit left")
+        if a.units_approved and use.units_left is not None:
+            per_dose = max(
+                (
+                    book.drug_units(
+                        book.protocols[h.protocol_id],
+                        book.planned_dose(
+                            book.protocols[h.protocol_id], h.dose_number, h.day, h.option
+                        ),
+                    )
+                    or 0
+                    for h in book.held
+                    if book.protocols[h.protocol_id].billing_code in (a.hcpcs or [])
+                ),
+                default=0,
+            )
+            if use.units_left <= 0 or (per_dose and use.units_left < per_dose):
+                reasons.append(f"{use.units_left} units left")
+        if reasons:
+            out.append(
+                AuthorizationAlert(use=use, reasons=reasons, days_left=(a.valid_to - today).days)
+            )
+    return out
+
+
+def order_worklist(*, today: dt.date, within_days: int = 30) -> list[tuple[Patient, OrderStatus]]:
+    """Current patients' orders that expire within `within_days`, have expired or are used up
+    (the newest order per patient and protocol only: a renewed order clears the old one)."""
+    orders = (
+        TreatmentOrder.objects.filter(cancelled_at__isnull=True)
+        .select_related("patient", "protocol")
+        .order_by("patient_id", "protocol_id", "-signed_on", "-pk")
+    )
+    active = set(
+        PatientProtocol.objects.filter(active=True).values_list("patient_id", "protocol_id")
+    )
+    newest = {}
+    for o in orders:
+        newest.setdefault((o.patient_id, o.protocol_id), o)
+    out = []
+    for (pid, prid), o in newest.items():
+        if (pid, prid) not in active:
+            continue
+        book = PatientLedger(
+            patient=o.patient, orders=[o], authorizations=[], measurements=[], held=[], protocols={}
+        )
+        (status,) = order_statuses(book, today=today, warn_days=within_days)
+        if status.state in ("expiring", "expired"):
+            out.append((o.patient, status))
+    out.sort(key=lambda t: t[1].order.last_day)
+    return out
+
+
+def order_flags(pairs, *, today: dt.date, warn_days: int) -> dict[tuple[int, int], str]:
+    """For (patient id, protocol id) pairs: "none", "expired" or "expiring" when the newest
+    order is not simply active (one query, for the due worklist)."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    newest: dict[tuple[int, int], TreatmentOrder] = {}
+    for o in TreatmentOrder.objects.filter(
+        patient_id__in={p for p, _ in pairs}, cancelled_at__isnull=True
+    ).order_by("-signed_on", "-pk"):
+        newest.setdefault((o.patient_id, o.protocol_id), o)
+    flags = {}
+    for pair in pairs:
+        o = newest.get(pair)
+        if o is None:
+            flags[pair] = "none"
+        elif o.last_day < today:
+            flags[pair] = "expired"
+        elif (o.last_day - today).days <= warn_days:
+            flags[pair] = "expiring"
+    return flags

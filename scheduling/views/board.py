@@ -287,7 +287,7 @@ def session_reschedule(request, pk: int):
                 "date_to": (initial_from + dt.timedelta(days=10)).isoformat(),
             }
         )
-    status, conflict = 200, None
+    status, conflict, conflict_code = 200, None, ""
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         try:
@@ -301,6 +301,7 @@ def session_reschedule(request, pk: int):
             )
         except BookingConflict as exc:
             conflict, status = str(exc), 409
+            conflict_code = exc.code
         except SchedulingError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             status = 400
@@ -338,6 +339,7 @@ def session_reschedule(request, pk: int):
             "form": form,
             "slots": slots,
             "conflict": conflict,
+            "conflict_code": conflict_code,
         },
         status=status,
     )

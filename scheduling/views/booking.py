@@ -114,7 +114,9 @@ def _find_slots(form) -> list[dict]:
         return []
 
 
-def _render_book(request, *, patient, form, slots, searched, conflict=None, status=200):
+def _render_book(
+    request, *, patient, form, slots, searched, conflict=None, conflict_code="", status=200
+):
     from scheduling.views.availability import availability_context
     from scheduling.views.options import search_query
 
@@ -133,6 +135,7 @@ def _render_book(request, *, patient, form, slots, searched, conflict=None, stat
         "form": form,
         "slots": slots,
         "searched": searched,
+        "conflict_code": conflict_code,
         "conflict": conflict,
         "treatments": PatientProtocol.objects.filter(patient=patient, active=True).select_related(
             "protocol"
@@ -207,6 +210,7 @@ def _book_post(request):
             request, patient=patient, form=search, slots=slots, searched=True, status=400
         )
     cd = form.cleaned_data
+    conflict_code = ""
     try:
         if cd["series"]:
             series = services.book_series(
@@ -233,6 +237,7 @@ def _book_post(request):
         return redirect("booking_done", kind="session", pk=session.pk)
     except BookingConflict as exc:
         conflict, status = str(exc), 409
+        conflict_code = exc.code
     except SchedulingError as exc:
         conflict, status = None, 400
         visible = exc.field in form.fields and not form.fields[exc.field].widget.is_hidden
@@ -245,6 +250,7 @@ def _book_post(request):
         slots=_find_slots(form),
         searched=True,
         conflict=conflict,
+        conflict_code=conflict_code,
         status=status,
     )
 

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from orders import selectors as orders_selectors
+from orders.models import OrdersSettings
 from patients.models import LabResult, Patient, PatientProtocol
 from scheduling import selectors
 from scheduling.forms import (
@@ -32,6 +34,12 @@ def due(request):
     """Patients due or overdue for their next dose and not booked."""
     today = center_today()
     items = selectors.due_worklist(today=today)
+    # Orders missing, expired or expiring for the listed patients (one query).
+    order_flags = orders_selectors.order_flags(
+        [(i.patient.pk, i.protocol.pk) for i in items],
+        today=today,
+        warn_days=OrdersSettings.load().expiry_warning_days,
+    )
     rows = []
     for item in items:
         start = max(today, item.window_start)
@@ -45,7 +53,13 @@ def due(request):
                 "date_to": min(end, start + dt.timedelta(days=41)).isoformat(),
             }
         )
-        rows.append({"item": item, "book_url": f"{reverse('book')}?{query}"})
+        rows.append(
+            {
+                "item": item,
+                "book_url": f"{reverse('book')}?{query}",
+                "order": order_flags.get((item.patient.pk, item.protocol.pk), ""),
+            }
+        )
     return render(request, "scheduling/due.html", {"rows": rows, "today": today})
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from orders.selectors import allergies_by_patient
 from scheduling import selectors, services
 from scheduling.exceptions import SchedulingError
 from scheduling.forms import (
@@ -62,6 +63,8 @@ def roster(request):
             "day": day,
             "nurse": nurse,
             "entries": entries,
+            # One query for every row's allergies (orders.selectors).
+            "allergies": allergies_by_patient([e.session.patient_id for e in entries]),
             "prev_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "printing": request.GET.get("print") == "1",
