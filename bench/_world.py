@@ -323,3 +323,30 @@ def setup(seed: int = 11) -> World:
 def pct(values, p: float) -> float:
     xs = sorted(values)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def cover(patient, protocol) -> None:
+    """A treatment order and (for protocols that need one) an authorization for a bench
+    patient, so bookings take the production path through orders.coverage."""
+    from orders.models import Authorization, TreatmentOrder
+
+    today = dt.date.today()
+    TreatmentOrder.objects.create(
+        patient=patient,
+        protocol=protocol,
+        provider="Dr Bench",
+        signed_on=today - dt.timedelta(days=30),
+        expires_on=today + dt.timedelta(days=365),
+        end_date=today + dt.timedelta(days=365),
+        dose_mg_per_m2=12 if protocol.dose_unit == "mg/m2" else None,
+    )
+    if protocol.needs_authorization:
+        Authorization.objects.create(
+            patient=patient,
+            payer="Bench Health",
+            member_id="B1",
+            number=f"PA-{patient.pk}",
+            valid_from=today - dt.timedelta(days=30),
+            valid_to=today + dt.timedelta(days=365),
+            hcpcs=[protocol.billing_code],
+        )

@@ -57,6 +57,7 @@ def main() -> None:
             date_of_birth=dt.date(1980, 1, 1),
         )
         protocol = protocols[PROTOCOLS[i % len(PROTOCOLS)]]
+        _world.cover(patient, protocol)  # booking needs an order (and an authorization)
         day = world.day0 + dt.timedelta(days=i % (world.days - 2))
         t = time.perf_counter()
         slots = selectors.availability(
@@ -122,6 +123,8 @@ def main() -> None:
         )
         for i in range(N_RACERS)
     ]
+    for racer in racers:
+        _world.cover(racer, protocol)
     free = None
     for d in range(world.days):
         slots = selectors.availability(

@@ -13,7 +13,7 @@ register = template.Library()
 def allergy_badge(patient_id, allergies_map=None):
     """The patient's active allergies as a warning badge (roster, board panel). Pass the map
     from selectors.allergies_by_patient for a list of rows: one query for the whole page."""
-    if allergies_map is None:
+    if not isinstance(allergies_map, dict):  # a row rendered on its own (htmx swap)
         allergies_map = selectors.allergies_by_patient([patient_id])
     return {"allergies": allergies_map.get(patient_id, [])}
 
