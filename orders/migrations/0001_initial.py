@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0002_initial'),
-        ('scheduling', '0009_protocol_billing_family_and_authorization'),
+        ('scheduling', '0010_protocol_billing_family_and_authorization'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

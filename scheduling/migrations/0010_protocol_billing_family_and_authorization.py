@@ -19,7 +19,7 @@ def from_catalogue(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0008_overlap_constraints_deferrable'),
+        ('scheduling', '0009_clinic_day'),
     ]
 
     operations = [
