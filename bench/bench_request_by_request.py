@@ -13,7 +13,13 @@ calls arrive over the 14 days before the day and each is booked at once. Strateg
              earlier generated days at the same demand; long-infusion morning starts
              protected until 72 h before the day);
 - tmpl+fit:  the template plus fit-me-in (chairs and nurses of the day repacked, no patient's
-             time moved) when the search finds nothing.
+             time moved) when the search finds nothing;
+- plan+fit:  the day's template taken from its known due pipeline (the planner places every
+             predictable dose; relapse steroids are left out as unpredictable), every class
+             protected, plus fit-me-in.
+
+Environment knobs for experiments: RELEASE_HOURS (72), HEADROOM (1.0), PROTECT_UNTIL
+(minutes, 1440), PROTECTED (2to4h,gt4h), STRATEGIES.
 
 Prints turned-away % and mean minutes from the preferred time per strategy and demand.
 Targets: with template + fit-me-in <= 0.3 % turned away at 82 % and <= 1 % at 91 %, mean

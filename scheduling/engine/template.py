@@ -53,6 +53,7 @@ The CP-SAT model (``build_template``), per weekday independently:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -382,11 +383,16 @@ class TemplateGuide:
             for (wd, m, cls), n in t.starts.items():
                 if wd == weekday and cls in others and m < self.protect_until:
                     tokens[cls] += [m] * n
+            for left in tokens.values():
+                left.sort()
             for m, cm in sorted(booked):
-                cls = duration_class(cm)
-                left = tokens.get(cls)
+                left = tokens.get(duration_class(cm))
                 if left:
-                    j = min(range(len(left)), key=lambda i: (abs(left[i] - m), left[i]))
+                    # the nearest token (the earlier one on a tie), by bisection: this runs
+                    # for every candidate day of every search
+                    j = bisect_left(left, m)
+                    if j == len(left) or (j > 0 and m - left[j - 1] <= left[j] - m):
+                        j -= 1
                     left.pop(j)
             for cls, left in tokens.items():
                 dur = t.class_minutes[cls] + turnover_minutes
