@@ -35,6 +35,7 @@ def test_due_lists_patient_with_link_into_find_and_book(login, front_desk, clini
     html = page.content.decode()
     assert patient.last_name in html
     assert f"/book/?patient={patient.pk}&amp;protocol=natalizumab&amp;dose_number=2" in html
+    assert 'href="/planner/" id="plan-them-all"' in html  # or plan everyone at once
 
 
 def test_due_query_count_is_constant(
