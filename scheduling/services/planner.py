@@ -278,7 +278,9 @@ def book_proposal(
                 services=services,
             )
     except BookingConflict as exc:
-        if getattr(exc, "proposal_settled", False):
+        if getattr(exc, "proposal_settled", False) or exc.code != "conflict":
+            # Settled already, or in the way is not the slot (no active order, no
+            # authorization left, ...): a new slot would not help, the proposal stays as it is.
             raise
         with transaction.atomic():
             fresh = (
@@ -303,6 +305,7 @@ def _book_locked(*, proposal, by, actor_label, override_reason, accepted, expect
         exc = BookingConflict(
             f"This proposal is already {p.get_status_display().lower()}.",
             conflicts=[{"rule": "state", "resource": f"proposal:{p.pk}", "detail": p.status}],
+            code="state",
         )
         exc.proposal_settled = True
         raise exc
@@ -311,6 +314,7 @@ def _book_locked(*, proposal, by, actor_label, override_reason, accepted, expect
         exc = BookingConflict(
             "This proposal has a new slot since you looked; check it and book again.",
             conflicts=[{"rule": "state", "resource": f"proposal:{p.pk}", "detail": "refreshed"}],
+            code="state",
         )
         exc.proposal_settled = True
         raise exc

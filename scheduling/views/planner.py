@@ -131,7 +131,10 @@ def planner_apply(request, pk: int):
                 planner_service.send_proposal(proposal=p, by=request.user)
             done += 1
         except BookingConflict as exc:
-            taken.append((p.pk, str(exc)))
+            if exc.code == "conflict" or "new slot" in str(exc):
+                taken.append((p.pk, str(exc)))
+            else:  # e.g. no active treatment order: the coordinator must act, not re-pick
+                problems.append(f"{p.patient.full_name}: {exc}")
         except SchedulingError as exc:
             problems.append(f"{p.patient.full_name}: {exc}")
     verb = "Booked" if action == "book" else "Sent to the patient"

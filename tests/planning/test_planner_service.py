@@ -83,3 +83,35 @@ def test_a_bad_horizon_is_refused():
         planner.start_plan(date_from=today() - dt.timedelta(days=1), date_to=today())
     with pytest.raises(planner.SchedulingError):
         planner.start_plan(date_from=today(), date_to=today() + dt.timedelta(days=60))
+
+
+@pytest.mark.treatment_orders
+def test_without_an_active_order_the_proposal_waits_for_one(due_ocrevus, make_staff):
+    """With the order rule on, a proposal for a patient without an order is refused with the
+    reason (409, code order) and keeps its slot: a new slot would not help."""
+    from orders import services as orders_services
+    from scheduling.models import Protocol
+
+    patient = due_ocrevus(8)
+    desk = make_staff("front_desk")
+    p = _run().proposals.get()
+    with pytest.raises(planner.BookingConflict) as info:
+        planner.book_proposal(proposal=p, by=desk)
+    assert info.value.code == "order"
+    still = type(p).objects.get(pk=p.pk)
+    assert still.status == ProposalStatus.PROPOSED and still.start == p.start
+    orders_services.create_order(
+        patient=patient,
+        protocol=Protocol.objects.get(code="ocrelizumab_iv"),
+        provider="Dr Rivera",
+        signed_on=today() - dt.timedelta(days=7),
+        expires_on=today() + dt.timedelta(days=365),
+        doses=4,
+    )
+    with pytest.raises(planner.BookingConflict) as info:
+        planner.book_proposal(proposal=still, by=desk)
+    assert info.value.code == "authorization"  # Ocrevus needs one too
+    booked = planner.book_proposal(
+        proposal=still, by=desk, override_reason="Authorization requested from the payer"
+    )
+    assert booked.status == ProposalStatus.BOOKED and booked.session.start == p.start

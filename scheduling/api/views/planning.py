@@ -301,7 +301,7 @@ class ProposalBookApi(ClinicView):
             fresh = getattr(exc, "proposal", None) or PlanProposal.objects.get(pk=proposal_id)
             return Response(
                 {
-                    "code": "conflict",
+                    "code": exc.code,
                     "detail": str(exc),
                     "conflicts": exc.conflicts,
                     "proposal": ProposalSerializer(fresh).data,
