@@ -239,6 +239,10 @@ def book_fit_apply(request):
             override_reason=cd.get("override_reason") or "",
         )
     except BookingConflict as exc:
+        if exc.code not in ("conflict", "state"):  # e.g. no order: a repack would not help
+            return render(
+                request, "scheduling/fit.html", {"error": str(exc), "form": form}, status=409
+            )
         plan = _propose(form, day, data["shift"])
         ctx = _fit_context(form, day, plan, allow_shift=data["shift"], conflict=str(exc))
         return render(request, "scheduling/fit.html", ctx, status=409)
