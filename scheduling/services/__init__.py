@@ -23,6 +23,9 @@ a session's patient reads the patient id without a lock first (it never changes)
 in the order above. Rows read with a join are never locked by accident: every
 select_for_update on a joined query says `of=("self",)`. Reminders are written, not locked,
 by the services (the dispatcher claims them with SKIP LOCKED outside this order).
+Fit-me-in (services.fitmein) touches several patients: it locks all of them first, by id
+ascending, then the sessions, chairs and nurses as above. A planner proposal row
+(services.planner) is locked right after its patient, before the booking service's locks.
 
 A deadlock PostgreSQL still reports (its own foreign-key and index locks are outside this
 order) is retried once inside the service (`common.retry_on_deadlock`); a second one is a 409
