@@ -1,7 +1,7 @@
 """A believable demo center for `manage.py seed_demo`, built as a list of steps.
 
 What it builds (see each module): the center (11 chairs, 8 nurses, hours, holidays, staff
-logins; center.py), ~1,500 patients in a realistic mix with labs and REMS authorizations
+logins; center.py), ~1,550 patients in a realistic mix with labs and REMS authorizations
 (people.py), ninety days of history with actual times, no-shows and late cancellations
 (history.py, actual.py), today alive at whatever hour it runs and the next two weeks booked
 through the booking services (booking.py), and a summary (report.py). Deterministic

@@ -14,7 +14,7 @@ from patients.models import LabResult, LabStatus, Patient, PatientProtocol, norm
 from scheduling.models import LabRequirement, Protocol
 
 MRN_PREFIX = "DEMO-"
-DEFAULT_PATIENTS = 1500
+DEFAULT_PATIENTS = 1550
 
 # Share of patients per protocol (per mille). Tysabri every 4 weeks and Ocrevus every 6 months
 # are most of an MS infusion center's work; then Briumvi, Zunovo, Tyruko, a few Lemtrada

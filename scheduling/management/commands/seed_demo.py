@@ -7,7 +7,7 @@ from scheduling import demo
 
 class Command(BaseCommand):
     help = (
-        "Create a believable demo center (11 chairs, 8 nurses, hours, holidays, ~1,500 patients "
+        "Create a believable demo center (11 chairs, 8 nurses, hours, holidays, ~1,550 patients "
         "with lab histories, 90 days of history with actual times, today under way, demo staff "
         "logins) and book the next two weeks through the booking services. Safe to run again: "
         "a seeded database is left as it is."
