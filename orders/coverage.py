@@ -210,10 +210,12 @@ def check(
     """
     doses = list(doses)
     exclude = set(exclude_session_ids)
-    book = with_protocol(ledger(patient), protocol)
-    _check_cap(book, protocol, doses, option, exclude)
     result = Coverage()
     rules = rules_enforced()
+    if rules is None and protocol.lifetime_cap is None:
+        return result
+    book = with_protocol(ledger(patient), protocol)
+    _check_cap(book, protocol, doses, option, exclude)
     if rules is None:
         return result
     if rules.orders_required:

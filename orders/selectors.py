@@ -94,16 +94,58 @@ class CumulativeDose:
 
 @dataclass
 class PatientLedger:
-    """One patient's orders, authorizations, measurements and held doses, read once."""
+    """One patient's orders and held doses, read at once; authorizations, measurements, the
+    protocols with their dose rules and doses given elsewhere read on first use (a booking of
+    a protocol without a cap or an authorization needs none of them: each read is a round
+    trip inside the booking's transaction)."""
 
     patient: Patient
     orders: list[TreatmentOrder]
-    authorizations: list[Authorization]
-    measurements: list[BodyMeasurement]
     held: list[HeldDose]
-    protocols: dict[int, Protocol]
-    doses_before: dict[int, int] = field(default_factory=dict)
+    _authorizations: list[Authorization] | None = None
+    _measurements: list[BodyMeasurement] | None = None
+    _protocols: dict[int, Protocol] | None = None
+    _doses_before: dict[int, int] | None = None
+    _extra: dict[int, Protocol] = field(default_factory=dict)
     _specs: dict[int, list] = field(default_factory=dict)
+
+    @property
+    def authorizations(self) -> list[Authorization]:
+        if self._authorizations is None:
+            self._authorizations = list(Authorization.objects.filter(patient=self.patient))
+        return self._authorizations
+
+    @property
+    def measurements(self) -> list[BodyMeasurement]:
+        if self._measurements is None:
+            self._measurements = list(BodyMeasurement.objects.filter(patient=self.patient))
+        return self._measurements
+
+    @property
+    def doses_before(self) -> dict[int, int]:
+        if self._doses_before is None:
+            self._doses_before = dict(
+                PatientProtocol.objects.filter(patient=self.patient, active=True).values_list(
+                    "protocol_id", "doses_before_center"
+                )
+            )
+        return self._doses_before
+
+    @property
+    def protocols(self) -> dict[int, Protocol]:
+        """Every protocol of the held doses and orders, with dose rules prefetched."""
+        if self._protocols is None:
+            ids = {h.protocol_id for h in self.held} | {o.protocol_id for o in self.orders}
+            loaded = {
+                p.pk: p
+                for p in Protocol.objects.filter(pk__in=ids).prefetch_related(
+                    Prefetch(
+                        "dose_rules", queryset=DoseRule.objects.order_by("from_dose", "option")
+                    )
+                )
+            }
+            self._protocols = {**self._extra, **loaded}
+        return self._protocols
 
     # -- body size -------------------------------------------------------------------------
 
@@ -119,7 +161,9 @@ class PatientLedger:
 
     def specs(self, protocol: Protocol):
         if protocol.pk not in self._specs:
-            self._specs[protocol.pk] = dose_rule_specs(protocol)
+            # The prefetched copy when the protocols are loaded; else the caller's object.
+            known = (self._protocols or {}).get(protocol.pk, protocol)
+            self._specs[protocol.pk] = dose_rule_specs(known)
         return self._specs[protocol.pk]
 
     def rule_amount(self, protocol: Protocol, dose_number: int, option: str) -> Decimal | None:
@@ -153,8 +197,8 @@ class PatientLedger:
         dose up to the catalogue's amount for that dose number."""
         order = order or self.order_on(protocol, day)
         rule = self.rule_amount(protocol, dose_number, option)
-        bsa = self.bsa_on(day)
         if protocol.dose_unit == PER_M2:
+            bsa = self.bsa_on(day)
             per_m2 = (order.dose_mg_per_m2 if order else None) or rule
             mg = billing.dose_from_bsa(per_m2, bsa) if per_m2 and bsa else None
             return PlannedDose(dose_mg=mg, dose_per_m2=per_m2, bsa=bsa, order=order, amount=per_m2)
@@ -162,7 +206,8 @@ class PatientLedger:
         # The order can lower a dose (a reduced maintenance dose, 500 mg steroids) but a start
         # dose keeps the catalogue's smaller amount (Ocrevus 300 mg doses 1–2 on a 600 mg order).
         mg = min(ordered, rule) if ordered and rule else (ordered or rule)
-        return PlannedDose(dose_mg=mg, dose_per_m2=None, bsa=bsa, order=order, amount=mg)
+        # A flat dose needs no body size (and no read of the measurements).
+        return PlannedDose(dose_mg=mg, dose_per_m2=None, bsa=None, order=order, amount=mg)
 
     def drug_units(self, protocol: Protocol, dose: PlannedDose) -> int | None:
         unit = protocol.billing_unit_amount
@@ -228,7 +273,7 @@ class PatientLedger:
 
 
 def ledger(patient: Patient) -> PatientLedger:
-    """Read everything about one patient's coverage in a fixed number of queries."""
+    """One patient's coverage: held doses and orders now (two queries), the rest on use."""
     tz = center_tz()
     sessions = list(
         InfusionSession.objects.filter(patient=patient, status__in=HELD_STATUSES)
@@ -258,38 +303,20 @@ def ledger(patient: Patient) -> PatientLedger:
         )
         for pk, protocol_id, n, start, option, i_start, i_end, status in sessions
     ]
-    treatments = list(
-        PatientProtocol.objects.filter(patient=patient, active=True).values_list(
-            "protocol_id", "doses_before_center"
-        )
+    orders = list(
+        TreatmentOrder.objects.filter(patient=patient)
+        .select_related("protocol")
+        .order_by("-signed_on", "-pk")
     )
-    orders = list(TreatmentOrder.objects.filter(patient=patient).order_by("-signed_on", "-pk"))
-    protocol_ids = (
-        {h.protocol_id for h in held} | {o.protocol_id for o in orders} | {t[0] for t in treatments}
-    )
-    protocols = {
-        p.pk: p
-        for p in Protocol.objects.filter(pk__in=protocol_ids).prefetch_related(
-            Prefetch("dose_rules", queryset=DoseRule.objects.order_by("from_dose", "option"))
-        )
-    }
-    for o in orders:
-        o.protocol = protocols[o.protocol_id]
-    return PatientLedger(
-        patient=patient,
-        orders=orders,
-        authorizations=list(Authorization.objects.filter(patient=patient)),
-        measurements=list(BodyMeasurement.objects.filter(patient=patient)),
-        held=held,
-        protocols=protocols,
-        doses_before=dict(treatments),
-    )
+    return PatientLedger(patient=patient, orders=orders, held=held)
 
 
 def with_protocol(book: PatientLedger, protocol: Protocol) -> PatientLedger:
     """Make sure the ledger knows `protocol` (a first booking of a new protocol)."""
-    if protocol.pk not in book.protocols:
-        book.protocols[protocol.pk] = protocol
+    if book._protocols is None:
+        book._extra.setdefault(protocol.pk, protocol)
+    elif protocol.pk not in book._protocols:
+        book._protocols[protocol.pk] = protocol
     return book
 
 
@@ -358,6 +385,10 @@ def patient_coverage(*, patient: Patient, today: dt.date | None = None) -> Patie
     today = today or timezone.now().astimezone(center_tz()).date()
     book = ledger(patient)
     warn = OrdersSettings.load().expiry_warning_days
+    # A treatment with doses given elsewhere counts towards a lifetime cap too.
+    missing = set(book.doses_before) - set(book.protocols)
+    for p in Protocol.objects.filter(pk__in=missing).prefetch_related("dose_rules"):
+        with_protocol(book, p)
     cumulative = [
         c
         for p in book.protocols.values()
@@ -485,9 +516,7 @@ def order_worklist(*, today: dt.date, within_days: int = 30) -> list[tuple[Patie
     for (pid, prid), o in newest.items():
         if (pid, prid) not in active:
             continue
-        book = PatientLedger(
-            patient=o.patient, orders=[o], authorizations=[], measurements=[], held=[], protocols={}
-        )
+        book = PatientLedger(patient=o.patient, orders=[o], held=[])
         (status,) = order_statuses(book, today=today, warn_days=within_days)
         if status.state in ("expiring", "expired"):
             out.append((o.patient, status))
