@@ -469,27 +469,46 @@ def plan(
                     )
                     chosen[r.id] = (d, solver.Value(mvars[r.id]), kind)
 
-    def greedy_choice():
-        out = {}
+    def greedy_plan():
+        # the warm start's own placements: found one by one against everything placed
+        # before, so they are valid as they stand (no second assignment needed)
+        chosen_g, props = {}, []
         for r in reqs:
             g = greedy.get(r.id)
-            if g is not None:
-                gl = g.start.astimezone(tz)
-                kind = chairs[g.placements[0].chair_id].kind if kinds else None
-                out[r.id] = (gl.date(), gl.hour * 60 + gl.minute, kind)
-        return out
+            if g is None:
+                continue
+            gl = g.start.astimezone(tz)
+            chosen_g[r.id] = (gl.date(), gl.hour * 60 + gl.minute, None)
+            pref = r.preferred()
+            av = r.availability
+            props.append(
+                Proposal(
+                    r.id,
+                    r.patient_id,
+                    g.start,
+                    g.placements,
+                    abs(gl.hour * 60 + gl.minute - pref) if pref is not None else 0,
+                    abs((gl.date() - r.target_date).days) if r.target_date else 0,
+                    av.wish_misses(gl, g.placements[0].timeline.observation_end.astimezone(tz))
+                    if av
+                    else 0,
+                )
+            )
+        return chosen_g, props, []
 
     deadline = t_start + time_limit
     if len(chosen) < len(greedy):
         # The warm start placed more than the solver's best in time (on a 3-week horizon the
         # hint is not always completed): a plan never books fewer than the greedy one.
-        status, chosen = "GREEDY", greedy_choice()
-    proposals, unplaced = _assign(world, reqs, chosen, days, deadline)
-    if len(proposals) < len(greedy) and status != "GREEDY":
-        # the exact chairs and nurses could not all be found in time for the solver's times
-        # (seen on 3 weeks: 695 of 734); the warm start's own times always assign
-        status, chosen = "GREEDY", greedy_choice()
+        status = "GREEDY"
+        chosen, proposals, unplaced = greedy_plan()
+    else:
         proposals, unplaced = _assign(world, reqs, chosen, days, deadline)
+        if len(proposals) < len(greedy):
+            # the exact chairs and nurses could not all be found in time for the solver's
+            # times (seen on 3 weeks: 695 of 734); the warm start's placements stand
+            status = "GREEDY"
+            chosen, proposals, unplaced = greedy_plan()
     for r in reqs:
         if r.id not in chosen and r.id not in {u.request_id for u in unplaced}:
             unplaced.append(
