@@ -28,8 +28,19 @@ from waitlist.models import (
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x5741_4954  # "WAIT"
-# An open slot nobody fitted is looked at again only when the waitlist changed or after this.
-REMATCH_AFTER = dt.timedelta(minutes=10)
+# An open slot nobody fitted is looked at again when a patient who could want it joins or
+# edits their entry, when one of its offers ends, or after this (bookings elsewhere changed).
+REMATCH_AFTER = dt.timedelta(minutes=60)
+
+
+def _new_candidates(freed: FreedSlot, since: dt.datetime) -> bool:
+    """An active entry covering the slot's day was added or edited since `since`."""
+    from scheduling.world import center_tz
+
+    day = freed.start.astimezone(center_tz()).date()
+    return WaitlistEntry.objects.filter(
+        status="active", earliest__lte=day, latest__gte=day, updated_at__gt=since
+    ).exists()
 
 
 @contextlib.contextmanager
@@ -63,19 +74,15 @@ def run_cycle(*, now: dt.datetime | None = None) -> dict:
             "offers_made": 0,
         }
         conf = WaitlistSettings.load()
-        changed = (
-            WaitlistEntry.objects.order_by("-updated_at")
-            .values_list("updated_at", flat=True)
-            .first()
-        )
         for freed in FreedSlot.objects.filter(status=FreedStatus.OPEN).order_by("start", "pk"):
             live = Offer.objects.filter(freed=freed, status=OfferStatus.OFFERED).count()
-            if live >= conf.offers_at_once and freed.start > now:
+            if live >= conf.offers_at_once:
                 continue
             stale = (
-                freed.last_matched_at is None  # new, or one of its offers just ended
+                freed.last_matched_at is None  # new, one of its offers ended, or it waited
                 or now - freed.last_matched_at >= REMATCH_AFTER
-                or (changed is not None and changed > freed.last_matched_at)
+                or freed.start < now + dt.timedelta(minutes=conf.min_lead_minutes)  # to close
+                or _new_candidates(freed, freed.last_matched_at)
             )
             if not stale:
                 continue

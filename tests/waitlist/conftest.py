@@ -9,6 +9,7 @@ import time_machine
 
 from tests.api.conftest import client_as, desk, nurse_api  # noqa: F401  (API clients by role)
 from tests.conftest import TZ, at, next_weekday
+from tests.orders.conftest import covered, give_authorization, give_order  # noqa: F401
 from tests.reminders.conftest import smtp_server  # noqa: F401  (the real worker's env)
 from tests.reminders.test_worker import broker, start_worker, worker_env  # noqa: F401
 
@@ -72,9 +73,9 @@ def cancelled_slot(clinic, make_patient, visit_day):
     from scheduling import services
     from waitlist.models import FreedSlot
 
-    def make(hour=9, protocol="ocrelizumab_iv"):
+    def make(hour=9, protocol="ocrelizumab_iv", patient=None):
         session = services.book_session(
-            patient=make_patient(first_name="Leaving"),
+            patient=patient or make_patient(first_name="Leaving"),
             protocol=clinic["protocols"][protocol],
             dose_number=1,
             start=at(visit_day, hour),

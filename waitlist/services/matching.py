@@ -7,6 +7,7 @@ A waitlisted patient fits freed chair time when, at some start inside it:
 - the dose is the patient's next (a new booking) or is that booking (a move); spacing after
   the previous dose holds inside the target window (automatic offers never need an override);
 - the whole stay honours the entry's must availability windows;
+- an active treatment order (and authorization where needed) covers that day;
 - the engine places it on the freed chair with a nurse (hours, chair, nurse shift, capacity,
   stagger, skill, chair kind, patient overlap), the booking being moved left out of the busy
   sessions; later doses of its series move by the same number of days and must fit as well.
@@ -139,6 +140,8 @@ def fit_entry(
                 if not late:
                     continue
                 override = OVERDUE_REASON
+        if not _covered(entry, session, moving, local.date(), option):
+            continue  # no active order / authorization that day: an offer would fail
         tl = engine.build_timeline(start, rule.timing, world.center.turnover_minutes)
         if not availability.allows(local, tl.observation_end.astimezone(tz)):
             continue
@@ -167,6 +170,25 @@ def fit_entry(
             override_reason=override,
         )
     return None
+
+
+def _covered(entry, session, moving, day, option) -> bool:
+    """DESIGN §4 rule 10 (orders and authorizations) for the dose on `day`, read-only (no
+    override is given, so nothing is written)."""
+    from orders import coverage
+    from scheduling.exceptions import BookingConflict, SchedulingError
+
+    try:
+        coverage.check(
+            patient=entry.patient,
+            protocol=entry.protocol,
+            doses=[(entry.dose_number, day)],
+            option=option,
+            exclude_session_ids=moving,
+        )
+    except (BookingConflict, SchedulingError):
+        return False
+    return True
 
 
 def _shift_series(entry, session, later, start, tz, specs, history):

@@ -161,7 +161,10 @@ def make_offers(freed: FreedSlot, *, now: dt.datetime | None = None) -> list[Off
         rank = len(offers)
         for entry in candidates(freed, today=now.astimezone(tz).date()):
             if patient_is_quiet(entry.patient, now, center):
-                break  # priority order holds: the slot waits until this patient's morning
+                # Priority order holds: the slot waits until this patient's morning, and is
+                # looked at again on every cycle until then (a quick check at night).
+                FreedSlot.objects.filter(pk=freed.pk).update(last_matched_at=None)
+                break
             fit = fit_entry(entry, freed, now=now, min_lead=min_lead, world=world)
             if fit is None:
                 continue
