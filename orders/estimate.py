@@ -10,10 +10,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from orders import billing
-from orders.selectors import PatientLedger, ledger, price_tables, with_protocol
+from orders.selectors import PatientLedger, ledger, ledgers, price_tables, with_protocol
 from patients.models import Patient, PatientProtocol
 from scheduling import engine
-from scheduling.models import HELD_STATUSES, InfusionSession, Protocol
+from scheduling.models import HELD_STATUSES, InfusionSession, Protocol, center_settings_scope
 from scheduling.world import center_tz
 
 
@@ -174,6 +174,7 @@ class YearEstimate:
         }
 
 
+@center_settings_scope
 def patient_year(*, patient: Patient, year: int) -> YearEstimate:
     """This year's doses (given and booked) of a patient, each priced at every site."""
     tz = center_tz()
@@ -200,6 +201,7 @@ class CenterRow:
     sites: dict[str, float | None]
 
 
+@center_settings_scope
 def center_annual_by_site(*, today: dt.date | None = None):
     """Every current patient (an active treatment) priced over the 12 months around today
     (doses given in the last six months and booked in the next six), at each site of care."""
@@ -223,9 +225,10 @@ def center_annual_by_site(*, today: dt.date | None = None):
         by_patient.setdefault(s.patient_id, []).append(s)
     rows = []
     totals = {s.code: 0.0 for s in tables[0]}
+    books = ledgers(by_patient)
     for group in by_patient.values():
         patient = group[0].patient
-        book = ledger(patient)
+        book = books[patient.pk]
         ests = [session_estimate(session=s, book=book, tables=tables) for s in group]
         sites = {}
         for site in tables[0]:

@@ -22,7 +22,14 @@ from orders.models import (
 )
 from patients.models import Patient, PatientProtocol
 from scheduling import engine
-from scheduling.models import HELD_STATUSES, DoseRule, InfusionSession, Protocol, SessionStatus
+from scheduling.models import (
+    HELD_STATUSES,
+    DoseRule,
+    InfusionSession,
+    Protocol,
+    SessionStatus,
+    center_settings_scope,
+)
 from scheduling.world import center_tz, dose_rule_specs
 
 PER_M2 = "mg/m2"
@@ -311,6 +318,80 @@ def ledger(patient: Patient) -> PatientLedger:
     return PatientLedger(patient=patient, orders=orders, held=held)
 
 
+def ledgers(patient_ids) -> dict[int, PatientLedger]:
+    """Ledgers of many patients in a fixed number of queries (the worklist and the cost page):
+    sessions, orders, authorizations, measurements, treatments and the whole catalogue each
+    read once for all of them."""
+    ids = set(patient_ids)
+    if not ids:
+        return {}
+    tz = center_tz()
+    patients = Patient.objects.in_bulk(ids)
+    catalogue = {
+        p.pk: p
+        for p in Protocol.objects.prefetch_related(
+            Prefetch("dose_rules", queryset=DoseRule.objects.order_by("from_dose", "option"))
+        )
+    }
+    held: dict[int, list[HeldDose]] = {pid: [] for pid in ids}
+    for pid, pk, protocol_id, n, start, option, i_start, i_end, status in (
+        InfusionSession.objects.filter(patient_id__in=ids, status__in=HELD_STATUSES)
+        .order_by("start")
+        .values_list(
+            "patient_id",
+            "pk",
+            "protocol_id",
+            "dose_number",
+            "start",
+            "option",
+            "infusion_start",
+            "infusion_end",
+            "status",
+        )
+    ):
+        held[pid].append(
+            HeldDose(
+                session_id=pk,
+                protocol_id=protocol_id,
+                dose_number=n,
+                day=start.astimezone(tz).date(),
+                option=option,
+                infusion_minutes=int((i_end - i_start).total_seconds() // 60)
+                if i_start and i_end
+                else None,
+                given=status == SessionStatus.COMPLETED,
+            )
+        )
+    orders: dict[int, list] = {pid: [] for pid in ids}
+    for o in TreatmentOrder.objects.filter(patient_id__in=ids).order_by("-signed_on", "-pk"):
+        o.protocol = catalogue[o.protocol_id]
+        orders[o.patient_id].append(o)
+    auths: dict[int, list] = {pid: [] for pid in ids}
+    for a in Authorization.objects.filter(patient_id__in=ids):
+        auths[a.patient_id].append(a)
+    bodies: dict[int, list] = {pid: [] for pid in ids}
+    for m in BodyMeasurement.objects.filter(patient_id__in=ids):
+        bodies[m.patient_id].append(m)
+    before: dict[int, dict] = {pid: {} for pid in ids}
+    for pid, protocol_id, n in PatientProtocol.objects.filter(
+        patient_id__in=ids, active=True
+    ).values_list("patient_id", "protocol_id", "doses_before_center"):
+        before[pid][protocol_id] = n
+    return {
+        pid: PatientLedger(
+            patient=patients[pid],
+            orders=orders[pid],
+            held=held[pid],
+            _authorizations=auths[pid],
+            _measurements=bodies[pid],
+            _protocols=catalogue,
+            _doses_before=before[pid],
+        )
+        for pid in ids
+        if pid in patients
+    }
+
+
 def with_protocol(book: PatientLedger, protocol: Protocol) -> PatientLedger:
     """Make sure the ledger knows `protocol` (a first booking of a new protocol)."""
     if book._protocols is None:
@@ -379,6 +460,7 @@ class PatientCoverage:
     cumulative: list[CumulativeDose]
 
 
+@center_settings_scope
 def patient_coverage(*, patient: Patient, today: dt.date | None = None) -> PatientCoverage:
     from django.utils import timezone
 
@@ -446,6 +528,7 @@ class AuthorizationAlert:
     days_left: int
 
 
+@center_settings_scope
 def authorization_worklist(*, today: dt.date, within_days: int = 30) -> list[AuthorizationAlert]:
     """Authorizations ending within `within_days` (or ended with doses still booked after
     them), or with at most one visit or one dose of units left. Soonest first."""
@@ -457,12 +540,10 @@ def authorization_worklist(*, today: dt.date, within_days: int = 30) -> list[Aut
         .select_related("patient")
         .order_by("valid_to", "pk")
     )
-    books: dict[int, PatientLedger] = {}
+    books = ledgers({a.patient_id for a in candidates})
     out = []
     for a in candidates:
-        book = books.get(a.patient_id)
-        if book is None:
-            book = books[a.patient_id] = ledger(a.patient)
+        book = books[a.patient_id]
         use = book.authorization_use(a)
         reasons = []
         if a.valid_to < today:
