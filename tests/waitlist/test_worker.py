@@ -27,6 +27,8 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.celery_worker,
     pytest.mark.django_db(transaction=True),
+    # The worker process runs production settings: order and authorization rules on.
+    pytest.mark.treatment_orders,
 ]
 
 # One dispatcher cycle must be done well within this (beat runs one a minute).
@@ -59,7 +61,7 @@ def texts(worker_env, to):
 
 
 def test_cancel_offer_expire_next_yes_through_a_real_worker(
-    clinic, clinic_day, make_patient, quiet_off, start_worker, broker, worker_env, settings
+    clinic, clinic_day, make_patient, quiet_off, start_worker, broker, worker_env, covered
 ):
     ocr = clinic["protocols"]["ocrelizumab_iv"]
     window = dict(
@@ -68,15 +70,17 @@ def test_cancel_offer_expire_next_yes_through_a_real_worker(
         min_notice_hours=24,
         channel="sms",
     )
-    first = services.add_entry(
-        patient=make_patient(first_name="First"), protocol=ocr, dose_number=1, **window
-    )
-    second = services.add_entry(
-        patient=make_patient(first_name="Second"), protocol=ocr, dose_number=1, **window
-    )
+
+    def patient(name):
+        p = make_patient(first_name=name)
+        covered(p, "ocrelizumab_iv")  # an order and an authorization, as in production
+        return p
+
+    first = services.add_entry(patient=patient("First"), protocol=ocr, dose_number=1, **window)
+    second = services.add_entry(patient=patient("Second"), protocol=ocr, dose_number=1, **window)
     # Someone waitlisted for afternoons only must not be offered a morning.
     services.add_entry(
-        patient=make_patient(first_name="Afternoon"),
+        patient=patient("Afternoon"),
         protocol=ocr,
         dose_number=1,
         windows=[{"weekdays": [0, 1, 2, 3, 4], "start": "15:00", "end": "19:00"}],
@@ -84,7 +88,7 @@ def test_cancel_offer_expire_next_yes_through_a_real_worker(
     )
     start_worker()
     leaving = booking.book_session(
-        patient=make_patient(first_name="Leaving"),
+        patient=patient("Leaving"),
         protocol=ocr,
         dose_number=1,
         start=at(clinic_day, 9),
