@@ -210,6 +210,7 @@ class RescheduleSearchForm(SearchDatesForm):
 
 class MoveForm(ChosenSlotFields, RescheduleSearchForm):
     override_reason = forms.CharField(label="Override reason", max_length=500, required=False)
+    move_series = forms.BooleanField(label="Move the later doses with it", required=False)
 
 
 class UtilizationForm(forms.Form):

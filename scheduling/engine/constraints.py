@@ -312,7 +312,9 @@ class Context:
         return w
 
     def fmt(self, t: int) -> str:
-        return f"{from_ts(t, self.tz):%Y-%m-%d %H:%M}"
+        # Messages name local dates the way the clinic writes them, never ISO strings.
+        local = from_ts(t, self.tz)
+        return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
     def nurse_ok(self, nurse: Nurse, s: int, e: int, extra=()) -> bool:
         idx = self.index
@@ -332,7 +334,7 @@ class Context:
             out.append(
                 Violation(
                     "chair_kind",
-                    f"Chair {chair.name} (#{chair.id}) is a {chair.kind}; this protocol needs a {required_kind}.",
+                    f"Chair {chair.name} is a {chair.kind}; this protocol needs a {required_kind}.",
                     res,
                 )
             )
@@ -341,7 +343,7 @@ class Context:
             out.append(
                 Violation(
                     "chair",
-                    f"Chair {chair.name} (#{chair.id}) is busy {self.fmt(s)}-{from_ts(r, self.tz):%H:%M} "
+                    f"Chair {chair.name} is busy {self.fmt(s)}-{from_ts(r, self.tz):%H:%M} "
                     f"(turnover included) with {describe(lab, self.tz)}.",
                     res,
                 )
@@ -354,7 +356,7 @@ class Context:
         res = f"nurse:{nurse_id}"
         if nurse is None:
             return [Violation("nurse_shift", f"Nurse {nurse_id} is unknown or inactive.", res)]
-        who = f"Nurse {nurse.name} (#{nurse.id})"
+        who = f"Nurse {nurse.name}"
         if required_skill is not None and required_skill not in nurse.skills:
             out.append(
                 Violation("skill", f"{who} lacks the required skill '{required_skill}'.", res)
@@ -406,7 +408,7 @@ class Context:
             out.append(
                 Violation(
                     "patient",
-                    f"Patient {patient_id} is already in {describe(lab, self.tz)} at {self.fmt(s)}.",
+                    f"The patient is already in {describe(lab, self.tz)} at {self.fmt(s)}.",
                     f"patient:{patient_id}",
                 )
             )

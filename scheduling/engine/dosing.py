@@ -177,6 +177,11 @@ def max_doses_for_cap(cap: float, dose_amount: float) -> int:
     return math.floor(cap / dose_amount + 1e-9)
 
 
+def _day(day: date) -> str:
+    """A date as the clinic writes it in a message: 'Mon 14 Dec 2026' (never ISO)."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def check_spacing(
     rules, history, dose_number: int, on: date, option: str = "standard"
 ) -> SpacingCheck:
@@ -188,28 +193,30 @@ def check_spacing(
     res = f"dose:{dose_number}"
     prev = dates.get(dose_number - 1)
     if prev is not None and on < prev:
-        msg = f"Dose {dose_number} on {on} would be before dose {dose_number - 1} ({prev})."
+        msg = f"Dose {dose_number} on {_day(on)} would be before dose {dose_number - 1} ({_day(prev)})."
         return SpacingCheck(False, Violation("spacing", msg, res), False, msg)
     if due.earliest_date is not None and on < due.earliest_date:
         msg = (
-            f"Dose {dose_number} on {on} is before the minimum interval: earliest "
-            f"{due.earliest_date} ({due.rule.min_interval_days} days after dose {dose_number - 1} on {prev})."
+            f"Dose {dose_number} on {_day(on)} is before the minimum interval: earliest "
+            f"{_day(due.earliest_date)} ({due.rule.min_interval_days} days after dose {dose_number - 1} on {_day(prev)})."
         )
         return SpacingCheck(False, Violation("spacing", msg, res), False, msg)
     if due.window_start is None:
-        return SpacingCheck(True, None, False, f"Dose {dose_number} on {on}: no target window.")
+        return SpacingCheck(
+            True, None, False, f"Dose {dose_number} on {_day(on)}: no target window."
+        )
     if due.window_start <= on <= due.window_end:
         return SpacingCheck(
             True,
             None,
             False,
-            f"Dose {dose_number} on {on} is in its window {due.window_start}..{due.window_end} (due {due.due_date}).",
+            f"Dose {dose_number} on {_day(on)} is in its window {_day(due.window_start)} to {_day(due.window_end)} (due {_day(due.due_date)}).",
         )
     side = "early" if on < due.window_start else "late"
     days = (due.window_start - on).days if side == "early" else (on - due.window_end).days
     msg = (
-        f"Dose {dose_number} on {on} is {days} day(s) {side} for its window "
-        f"{due.window_start}..{due.window_end} (due {due.due_date}); an override reason is required."
+        f"Dose {dose_number} on {_day(on)} is {days} day(s) {side} for its window "
+        f"{_day(due.window_start)} to {_day(due.window_end)} (due {_day(due.due_date)}); an override reason is required."
     )
     return SpacingCheck(False, None, True, msg)
 

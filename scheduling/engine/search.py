@@ -618,7 +618,7 @@ def place_unit(
             [
                 Violation(
                     "skill",
-                    f"Nurse {n.name} (#{n.id}) lacks the required skill '{required_skill}'.",
+                    f"Nurse {n.name} lacks the required skill '{required_skill}'.",
                     f"nurse:{nurse_id}",
                 )
             ],

@@ -13,6 +13,7 @@ from scheduling.selectors.day import (  # noqa: F401
     BoardRow,
     RosterEntry,
     day_board,
+    premed_items_for,
     roster,
 )
 from scheduling.selectors.due import (  # noqa: F401
@@ -38,6 +39,7 @@ from scheduling.selectors.readiness import (  # noqa: F401
     rems_status,
 )
 from scheduling.selectors.sessions import (  # noqa: F401
+    later_open_doses,
     protocol_get,
     protocol_list,
     session_list,

@@ -35,8 +35,13 @@ class RosterEntry:
     rems: str | None
     premed_items: str
 
+    @property
+    def red_each_dose(self) -> bool:
+        """An "each dose" lab is red: starting needs the nurse's acknowledgement."""
+        return any(i.gate == "each_dose" and i.status == "red" for i in self.lab.items)
 
-def _premed_items(sessions) -> dict[int, str]:
+
+def premed_items_for(sessions) -> dict[int, str]:
     """The premedication text of each session's dose rule, from one query."""
     rules = defaultdict(list)
     for r in DoseRule.objects.filter(protocol_id__in={s.protocol_id for s in sessions}):
@@ -62,7 +67,7 @@ def roster(
     sessions = list(session_list(date=day, nurse=nurse, status=statuses))
     labs = lab_readiness_for_sessions(sessions)
     treatments = _treatments_for(sessions)
-    premeds = _premed_items(sessions)
+    premeds = premed_items_for(sessions)
     tz = center_tz()
     return [
         RosterEntry(

@@ -14,6 +14,7 @@ from scheduling.models import (
     InfusionSession,
     LabRequirement,
     Protocol,
+    SessionStatus,
 )
 from scheduling.world import center_tz, day_bounds
 
@@ -61,3 +62,23 @@ def session_list(
     if status:
         qs = qs.filter(status__in=[status] if isinstance(status, str) else status)
     return qs.order_by("start", "chair__display_order", "chair__name", "pk")
+
+
+def later_open_doses(*, session: InfusionSession, series_only: bool = False) -> list:
+    """The patient's later doses of the same protocol still open (booked or confirmed), in dose
+    order: what moving or cancelling this dose affects. `series_only` keeps those of its
+    series (a cancel settles the rest of an induction or a course). Relapse courses stand
+    alone."""
+    if series_only and session.series_id is None:
+        return []
+    if not series_only and session.protocol.courses_as_needed:
+        return []
+    qs = InfusionSession.objects.filter(
+        patient_id=session.patient_id,
+        protocol_id=session.protocol_id,
+        dose_number__gt=session.dose_number,
+        status__in=(SessionStatus.BOOKED, SessionStatus.CONFIRMED),
+    )
+    if series_only:
+        qs = qs.filter(series_id=session.series_id)
+    return list(qs.select_related("chair").order_by("dose_number", "start"))

@@ -11,8 +11,10 @@ from orders import coverage
 from patients.models import Patient
 from scheduling import engine
 from scheduling.exceptions import (
+    BookingConflict,
     InvalidTransition,
     SchedulingError,
+    SpacingViolation,
 )
 from scheduling.models import (
     Chair,
@@ -25,6 +27,7 @@ from scheduling.models import (
     center_settings_scope,
 )
 from scheduling.notifications import outbox
+from scheduling.selectors import dose_history, later_open_doses
 from scheduling.services.common import (
     _apply_timeline,
     _audit,
@@ -33,7 +36,7 @@ from scheduling.services.common import (
     _enrol,
     _fmt_moment,
     _lock_patient,
-    _lock_session,
+    _lock_sessions,
     _place,
     _require_aware,
     _require_future,
@@ -204,26 +207,36 @@ def book_series(
     return series
 
 
-@center_settings_scope
-@retry_on_deadlock
-@transaction.atomic
-def reschedule(
-    *,
-    session: InfusionSession,
-    start: dt.datetime,
-    by=None,
-    chair: Chair | None = None,
-    nurse: Nurse | None = None,
-    override_reason: str = "",
-) -> InfusionSession:
-    """Move a booked or confirmed session. Reminders are re-timed and the patient told."""
-    _require_aware(start)
-    _require_future(start)
-    session = _lock_session(session)
-    if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
-        raise InvalidTransition(
-            f"This session is {session.get_status_display().lower()}; it cannot be moved."
-        )
+def _lock_with_later(session: InfusionSession, *, series_only: bool):
+    """Patient, then this session and its later open doses, by id: the lock order."""
+    head = InfusionSession.objects.select_related("protocol").get(pk=session.pk)
+    later_ids = [s.pk for s in later_open_doses(session=head, series_only=series_only)]
+    _lock_patient(head.patient_id)
+    locked = _lock_sessions([head.pk, *later_ids])
+    session = locked[head.pk]
+    # Re-read under the lock: only doses still open and still later count.
+    later = sorted(
+        (
+            s
+            for pk, s in locked.items()
+            if pk != head.pk
+            and s.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
+            and s.dose_number > session.dose_number
+        ),
+        key=lambda s: s.dose_number,
+    )
+    return session, later
+
+
+def _shift(moment: dt.datetime, days: int, tz) -> dt.datetime:
+    """The same local clock time `days` later (across a DST change too)."""
+    local = moment.astimezone(tz)
+    return dt.datetime.combine(local.date() + dt.timedelta(days=days), local.time(), tzinfo=tz)
+
+
+def _move_one(session, *, start, chair, nurse, override_reason, by, exclude_ids, reason=""):
+    """Place one session at `start` (spacing checked against the doses as they stand now),
+    write it, audit it, re-time its reminders and tell the patient."""
     before = snapshot(session)
     record_freed_time(session=session, reason="moved")  # the old time, for the waitlist
     specs = dose_rule_specs(session.protocol)
@@ -255,17 +268,124 @@ def reschedule(
         first_start=start,
         chair=chair,
         nurse=nurse,
-        exclude_ids=(session.pk,),
+        exclude_ids=tuple(exclude_ids),
     )
     _apply_timeline(session, placement)
     session.status = SessionStatus.BOOKED  # a moved session needs confirming again
     session.confirmed_at = None
-    if override_reason.strip():
-        session.override_reason = override_reason.strip()
+    if override_reason:
+        session.override_reason = override_reason
     _save(session, create=False)
-    _audit(session, "rescheduled", by=by, before=before, reason=override_reason.strip())
+    _audit(session, "rescheduled", by=by, before=before, reason=reason or override_reason)
     outbox.retime_reminders(session)
     outbox.queue_notice(session, ReminderKind.RESCHEDULE)
+    return session
+
+
+def _check_later_doses(session, later, override_reason) -> None:
+    """Staying where they are, do the later doses still respect spacing and their windows
+    after this dose moved? Refused (with what to do) unless an override reason is given."""
+    if override_reason or session.protocol.courses_as_needed:
+        return
+    specs = dose_rule_specs(session.protocol)
+    tz = center_tz()
+    for dose in later:
+        history = [
+            g
+            for g in dose_history(
+                patient=session.patient, protocol=session.protocol, exclude_id=dose.pk
+            )
+            if g.dose_number < dose.dose_number
+        ]
+        day = dose.start.astimezone(tz).date()
+        check = engine.check_spacing(specs, history, dose.dose_number, day, dose.option)
+        if check.violation is not None or check.needs_override:
+            what = (
+                "too soon after the dose before it"
+                if check.violation is not None
+                else "outside its window"
+            )
+            raise SpacingViolation(
+                f"{session.protocol.brand_name} dose {dose.dose_number} stays booked on "
+                f"{_fmt_moment(dose.start)}, which would then be {what}. Move the later doses "
+                "with it, or give an override reason.",
+                field="move_series",
+            )
+
+
+@center_settings_scope
+@retry_on_deadlock
+@transaction.atomic
+def reschedule(
+    *,
+    session: InfusionSession,
+    start: dt.datetime,
+    by=None,
+    chair: Chair | None = None,
+    nurse: Nurse | None = None,
+    override_reason: str = "",
+    move_series: bool = False,
+) -> InfusionSession:
+    """Move a booked or confirmed session. Reminders are re-timed and the patient told.
+
+    The patient's later open doses of the protocol either move with it (`move_series`: each
+    keeps its offset in days and its own clock time, every dosing rule re-checked, a chair and
+    nurse found at that time), or stay; a move that would leave one of them too soon or
+    outside its window is refused unless an override reason is given. All or nothing. The
+    moved later doses are on `session.moved_with`."""
+    _require_aware(start)
+    _require_future(start)
+    override_reason = (override_reason or "").strip()
+    if len(override_reason) > MAX_REASON:
+        raise SchedulingError(
+            f"Keep the reason under {MAX_REASON} characters.", field="override_reason"
+        )
+    session, later = _lock_with_later(session, series_only=False)
+    if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        raise InvalidTransition(
+            f"This session is {session.get_status_display().lower()}; it cannot be moved."
+        )
+    tz = center_tz()
+    days = (start.astimezone(tz).date() - session.start.astimezone(tz).date()).days
+    moving = [session, *later] if move_series else [session]
+    exclude = [s.pk for s in moving]
+    _move_one(
+        session,
+        start=start,
+        chair=chair,
+        nurse=nurse,
+        override_reason=override_reason,
+        by=by,
+        exclude_ids=exclude,
+    )
+    session.moved_with = []
+    if not move_series:
+        _check_later_doses(session, later, override_reason)
+        return session
+    for dose in later:  # in dose order, so each is checked against the one just moved
+        new_start = _shift(dose.start, days, tz)
+        try:
+            _move_one(
+                dose,
+                start=new_start,
+                chair=None,
+                nurse=None,
+                override_reason=override_reason,
+                by=by,
+                exclude_ids=exclude,
+                reason=f"Moved with dose {session.dose_number}. {override_reason}".strip(),
+            )
+        except BookingConflict as exc:
+            raise BookingConflict(
+                f"Dose {dose.dose_number} cannot move with it to {_fmt_moment(new_start)}: {exc}",
+                conflicts=exc.conflicts,
+            ) from exc
+        except SchedulingError as exc:
+            raise exc.__class__(
+                f"Dose {dose.dose_number} cannot move with it to {_fmt_moment(new_start)}: {exc}",
+                field="move_series",
+            ) from exc
+        session.moved_with.append(dose)
     return session
 
 
@@ -280,13 +400,16 @@ def cancel(
     actor_label: str = "",
     notify_patient: bool = True,
 ) -> InfusionSession:
-    """Cancel with a reason: frees the chair, cancels pending reminders, tells the patient once."""
+    """Cancel with a reason: frees the chair, cancels pending reminders, tells the patient once.
+    Only an open session still ahead: a checked-in, seated, completed or past one is refused
+    (409 state). The later open doses of its series (dose 2 of an induction, the rest of a
+    course) are cancelled with it, listed on `session.cancelled_with`."""
     reason = (reason or "").strip()
     if not reason:
         raise SchedulingError("Say why the session is cancelled.", field="reason")
     if len(reason) > MAX_REASON:
         raise SchedulingError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
-    session = _lock_session(session)
+    session, later = _lock_with_later(session, series_only=True)
     if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
         # A checked-in or seated patient is here: that visit ends as completed (or is
         # corrected), never as a cancellation after the fact.
@@ -299,6 +422,25 @@ def cancel(
             f"This session's time ({_fmt_moment(session.start)}) has passed; it cannot be "
             "cancelled. Mark it a no-show if the patient did not come."
         )
+    _cancel_one(session, reason, now, by=by, actor_label=actor_label, notify=notify_patient)
+    # The rest of an induction or a course cannot stand without this dose: dose 2 of Ocrevus
+    # is given 14 days after dose 1, day 2 of a Lemtrada course follows day 1. They go too,
+    # in this transaction, and the caller is told which (session.cancelled_with).
+    session.cancelled_with = []
+    for dose in later:
+        _cancel_one(
+            dose,
+            f"Cancelled with dose {session.dose_number}: {reason}"[:MAX_REASON],
+            now,
+            by=by,
+            actor_label=actor_label,
+            notify=notify_patient,
+        )
+        session.cancelled_with.append(dose)
+    return session
+
+
+def _cancel_one(session, reason, now, *, by, actor_label, notify):
     before = snapshot(session)
     record_freed_time(session=session, reason="cancelled")  # offered to the waitlist
     session.status = SessionStatus.CANCELLED
@@ -307,6 +449,5 @@ def cancel(
     session.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
     _audit(session, "cancelled", by=by, actor_label=actor_label, before=before, reason=reason)
     outbox.cancel_reminders(session, reason="session cancelled")
-    if notify_patient:
+    if notify:
         outbox.queue_notice(session, ReminderKind.CANCELLATION)
-    return session

@@ -171,6 +171,9 @@ def _panel_context(session: InfusionSession, **extra) -> dict:
         and session.start > timezone.now(),
         "can_move": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
         "can_check_in": session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED),
+        # The same premedication text as the roster (Lemtrada's methylprednisolone).
+        "premed_items": selectors.premed_items_for([session]).get(session.pk, ""),
+        "cancel_also": selectors.later_open_doses(session=session, series_only=True),
         **extra,
     }
 
@@ -200,7 +203,9 @@ def session_cancel(request, pk: int):
     action_error, status = None, 400
     if form.is_valid():
         try:
-            services.cancel(session=session, reason=form.cleaned_data["reason"], by=request.user)
+            cancelled = services.cancel(
+                session=session, reason=form.cleaned_data["reason"], by=request.user
+            )
         except (BookingConflict, SchedulingError) as exc:
             if isinstance(exc, BookingConflict):
                 action_error, status = str(exc), 409
@@ -209,8 +214,14 @@ def session_cancel(request, pk: int):
             else:
                 action_error = str(exc)
         else:
+            also = "".join(
+                f" Dose {d.dose_number} on {d.start.astimezone(center_tz()):%a %-d %b} was "
+                "cancelled with it."
+                for d in cancelled.cancelled_with
+            )
             messages.success(
-                request, f"Cancelled {session.patient.full_name}'s session; the chair is free."
+                request,
+                f"Cancelled {session.patient.full_name}'s session; the chair is free.{also}",
             )
             return redirect(_board_url(session))
     return render(
@@ -291,13 +302,14 @@ def session_reschedule(request, pk: int):
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         try:
-            services.reschedule(
+            moved = services.reschedule(
                 session=session,
                 start=cd["start"],
                 by=request.user,
                 chair=cd["chair"],
                 nurse=cd["nurse"],
                 override_reason=cd["override_reason"],
+                move_series=cd["move_series"],
             )
         except BookingConflict as exc:
             conflict, status = str(exc), 409
@@ -306,10 +318,15 @@ def session_reschedule(request, pk: int):
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             status = 400
         else:
-            messages.success(
-                request, f"Moved {session.patient.full_name}'s session; the patient will be told."
+            also = "".join(
+                f" Dose {d.dose_number} moved with it to {d.start.astimezone(center_tz()):%a %-d %b %H:%M}."
+                for d in moved.moved_with
             )
-            return redirect(_board_url(session))
+            messages.success(
+                request,
+                f"Moved {session.patient.full_name}'s session; the patient will be told.{also}",
+            )
+            return redirect(_board_url(moved))
     elif request.method == "POST":
         status = 400
     slots = []
@@ -331,6 +348,12 @@ def session_reschedule(request, pk: int):
             )
         except (SchedulingError, ValueError) as exc:
             form.add_error(None, str(exc))
+    later = selectors.later_open_doses(session=session)
+    tz = center_tz()
+    old_day = session.start.astimezone(tz).date()
+    for o in slots:
+        shift = o["start"].astimezone(tz).date() - old_day
+        o["later_moves"] = [{"dose": d, "to": d.start.astimezone(tz).date() + shift} for d in later]
     return render(
         request,
         "scheduling/reschedule.html",
@@ -340,6 +363,7 @@ def session_reschedule(request, pk: int):
             "slots": slots,
             "conflict": conflict,
             "conflict_code": conflict_code,
+            "later": later,
         },
         status=status,
     )

@@ -35,6 +35,7 @@ ROSTER_ACTIONS = {
     "check-in": (services.check_in, "checked in"),
     "rems": (services.record_rems_check, "REMS check recorded"),
     "start": (services.start_infusion, "started"),
+    "end-infusion": (services.end_infusion, "infusion ended"),
     "complete": (services.complete, "completed"),
     "no-show": (services.mark_no_show, "marked no-show"),
 }
@@ -81,8 +82,11 @@ def roster_action(request, pk: int, action: str):
     service, done = ROSTER_ACTIONS[action]
     session = _session(pk)
     error = None
+    extra = {}
+    if action == "start":
+        extra["lab_acknowledgement"] = request.POST.get("lab_acknowledgement", "")[:300]
     try:
-        service(session=session, by=request.user)
+        service(session=session, by=request.user, **extra)
     except SchedulingError as exc:
         error = str(exc)
     day = session.start.astimezone(center_tz()).date()

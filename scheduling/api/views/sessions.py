@@ -167,6 +167,15 @@ class SeriesCreateApi(ClinicView):
 # --- state changes -------------------------------------------------------------------------
 
 
+def _brief(session: InfusionSession) -> dict:
+    return {
+        "id": session.pk,
+        "dose_number": session.dose_number,
+        "start": session.start.isoformat(),
+        "status": session.status,
+    }
+
+
 class _SessionActionApi(ClinicView):
     """POST /api/sessions/{id}/<action>/: one service call, the session back."""
 
@@ -182,16 +191,44 @@ class _SessionActionApi(ClinicView):
             serializer = self.InputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
+        self.extra = {}
         session = self.act(session, data, request.user)
-        return Response(SessionOutputSerializer(_fresh(session.pk)).data)
+        # A move or cancel may carry later doses with it: they are named beside the session.
+        return Response({**SessionOutputSerializer(_fresh(session.pk)).data, **self.extra})
 
 
-def _action_schema(operation_id, *, request=None, conflict=False):
+def _action_schema(operation_id, *, request=None, conflict=False, output=SessionOutputSerializer):
     return extend_schema(
         operation_id=operation_id,
         request=request,
-        responses=responses({200: SessionOutputSerializer}, conflict=conflict, not_found=True),
+        responses=responses({200: output}, conflict=conflict, not_found=True),
     )
+
+
+class _BriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    dose_number = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    status = serializers.CharField()
+
+    class Meta:
+        ref_name = "SessionBrief"
+
+
+class MovedOutputSerializer(SessionOutputSerializer):
+    moved_with = _BriefSerializer(many=True, help_text="Later doses moved with this one.")
+
+    class Meta:
+        ref_name = "SessionMoved"
+
+
+class CancelledOutputSerializer(SessionOutputSerializer):
+    cancelled_with = _BriefSerializer(
+        many=True, help_text="Later doses of the series cancelled with this one."
+    )
+
+    class Meta:
+        ref_name = "SessionCancelled"
 
 
 class RescheduleApi(_SessionActionApi):
@@ -208,14 +245,27 @@ class RescheduleApi(_SessionActionApi):
         override_reason = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=500
         )
+        move_series = serializers.BooleanField(
+            default=False,
+            help_text="Move the patient's later booked doses with it, each keeping its offset "
+            "in days; without it a move that leaves a later dose too soon or outside its "
+            "window needs an override reason.",
+        )
 
         class Meta:
             ref_name = "RescheduleIn"
 
     def act(self, session, data, user):
-        return services.reschedule(session=session, by=user, **data)
+        moved = services.reschedule(session=session, by=user, **data)
+        self.extra = {"moved_with": [_brief(d) for d in moved.moved_with]}
+        return moved
 
-    @_action_schema("sessions_reschedule", request=InputSerializer, conflict=True)
+    @_action_schema(
+        "sessions_reschedule",
+        request=InputSerializer,
+        conflict=True,
+        output=MovedOutputSerializer,
+    )
     def post(self, request, session_id: int):
         """Move a booked or confirmed session; reminders are re-timed and the patient told."""
         return super().post(request, session_id)
@@ -232,9 +282,13 @@ class CancelApi(_SessionActionApi):
             ref_name = "CancelIn"
 
     def act(self, session, data, user):
-        return services.cancel(session=session, by=user, **data)
+        cancelled = services.cancel(session=session, by=user, **data)
+        self.extra = {"cancelled_with": [_brief(d) for d in cancelled.cancelled_with]}
+        return cancelled
 
-    @_action_schema("sessions_cancel", request=InputSerializer, conflict=True)
+    @_action_schema(
+        "sessions_cancel", request=InputSerializer, conflict=True, output=CancelledOutputSerializer
+    )
     def post(self, request, session_id: int):
         """Cancel with a reason: frees the chair, cancels reminders, tells the patient."""
         return super().post(request, session_id)
