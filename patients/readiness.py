@@ -41,7 +41,11 @@ class ChecklistItem:
     message: str
     last_collected: dt.date | None = None
     valid_until: dt.date | None = None
-    needed_by: dt.date | None = None  # get it drawn by this day
+    needed_by: dt.date | None = None  # get it drawn by this day (never before today)
+    # No time left to draw and result it before the infusion: draw today, and the earliest
+    # infusion day a result could be ready for.
+    late: bool = False
+    suggested_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class Checklist:
     @property
     def missing(self) -> tuple[ChecklistItem, ...]:
         return tuple(i for i in self.items if i.status != GREEN)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day:%a} {day:%b} {day.day}"
 
 
 def applies(req: Requirement, *, dose_number: int, course_start: bool) -> bool:
@@ -70,9 +78,14 @@ def evaluate(
     course_start: bool,
     session_date: dt.date,
     each_dose_default_days: int = 30,
+    today: dt.date | None = None,
 ) -> Checklist:
     """Green: a resulted lab recent enough on the session day. Amber: drawn, result pending.
-    Red: missing, or it will have expired by the session day."""
+    Red: missing, or it will have expired by the session day.
+
+    With `today`, a draw-by date is never in the past: when there are fewer than
+    LAB_TURNAROUND_DAYS left, a red item is `late`, says so, asks for a draw today and
+    suggests the first infusion day a result could be in for."""
     items = []
     for req in requirements:
         if not applies(req, dose_number=dose_number, course_start=course_start):
@@ -89,6 +102,17 @@ def evaluate(
         resulted = next((r for r in mine if r.resulted), None)
         pending = next((r for r in mine if not r.resulted and r.collected_on >= oldest_ok), None)
         needed_by = session_date - dt.timedelta(days=LAB_TURNAROUND_DAYS)
+        # Only for a visit still ahead: a past session's checklist is history.
+        late = today is not None and needed_by < today <= session_date
+        suggested = today + dt.timedelta(days=LAB_TURNAROUND_DAYS) if late else None
+        if late:
+            needed_by = today
+        no_time = (
+            f"No time left for a result before the infusion (results take {LAB_TURNAROUND_DAYS} "
+            f"days): draw it today, or move the infusion to {_day(suggested)} or later."
+            if late
+            else ""
+        )
         valid_until = (
             resulted.collected_on + dt.timedelta(days=max_age) if resulted and max_age else None
         )
@@ -125,10 +149,13 @@ def evaluate(
                     req.gate,
                     RED,
                     f"Last result {resulted.collected_on:%b %d, %Y} will be older than {max_age} days "
-                    f"on the infusion day; repeat by {needed_by:%b %d}.",
+                    "on the infusion day; "
+                    + (no_time or f"repeat by {needed_by:%b %d}."),
                     resulted.collected_on,
                     valid_until,
                     needed_by,
+                    late,
+                    suggested,
                 )
             )
         else:
@@ -138,10 +165,12 @@ def evaluate(
                     req.test_name,
                     req.gate,
                     RED,
-                    f"Missing; get it drawn by {needed_by:%b %d}.",
+                    "Missing; " + (no_time or f"get it drawn by {needed_by:%b %d}."),
                     None,
                     None,
                     needed_by,
+                    late,
+                    suggested,
                 )
             )
     worst = max((i.status for i in items), key=_RANK.__getitem__, default=GREEN)

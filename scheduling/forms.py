@@ -184,6 +184,10 @@ class SlotSearchForm(SearchDatesForm):
 class BookForm(ChosenSlotFields, SlotSearchForm):
     """One chosen option: the search plus the slot's start and, for one dose, chair and nurse."""
 
+    lab_acknowledgement = forms.CharField(
+        label="Labs cannot be in time: why book anyway?", max_length=300, required=False
+    )
+
 
 def parse_aware(raw: str) -> dt.datetime:
     """An ISO 8601 datetime with its offset, as the slot buttons send it."""

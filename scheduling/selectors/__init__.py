@@ -36,7 +36,9 @@ from scheduling.selectors.planning import (  # noqa: F401
 from scheduling.selectors.readiness import (  # noqa: F401
     lab_checklist,
     lab_readiness_for_sessions,
+    labs_at_risk,
     rems_status,
+    slot_labs_at_risk,
 )
 from scheduling.selectors.sessions import (  # noqa: F401
     later_open_doses,

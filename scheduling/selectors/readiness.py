@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+
+from django.utils import timezone
 
 from patients import readiness
 from patients.models import LabResult, LabStatus, PatientProtocol
@@ -69,6 +72,7 @@ def lab_readiness_for_sessions(sessions) -> dict[int, readiness.Checklist]:
     reqs = _requirements_by_protocol(s.protocol_id for s in sessions)
     results = _results_by_patient(s.patient_id for s in sessions)
     course_start = _course_start_flags(sessions)
+    today = timezone.now().astimezone(tz).date()
     return {
         s.pk: readiness.evaluate(
             reqs.get(s.protocol_id, []),
@@ -77,9 +81,63 @@ def lab_readiness_for_sessions(sessions) -> dict[int, readiness.Checklist]:
             course_start=course_start.get(s.pk, True),
             session_date=s.start.astimezone(tz).date(),
             each_dose_default_days=center.each_dose_lab_max_age_days,
+            today=today,
         )
         for s in sessions
     }
+
+
+@center_settings_scope
+def labs_at_risk(
+    *, patient_id: int, protocol_id: int, dose_number: int, on: dt.date, course_start: bool = True
+) -> list[readiness.ChecklistItem]:
+    """The gating labs (first-dose hepatitis B for Ocrevus/Briumvi, each-dose, periodic...)
+    that cannot be resulted in time for a dose booked on `on`: missing or expiring with fewer
+    than the lab turnaround days left. Booking such a dose needs an acknowledgement."""
+    center = CenterSettings.load()
+    today = timezone.now().astimezone(center_tz()).date()
+    checklist = readiness.evaluate(
+        _requirements_by_protocol([protocol_id]).get(protocol_id, []),
+        _results_by_patient([patient_id]).get(patient_id, []),
+        dose_number=dose_number,
+        course_start=course_start,
+        session_date=on,
+        each_dose_default_days=center.each_dose_lab_max_age_days,
+        today=today,
+    )
+    return [i for i in checklist.items if i.late]
+
+
+@center_settings_scope
+def slot_labs_at_risk(*, patient_id: int, protocol_id: int, slots) -> list[list[str]]:
+    """For each engine slot, the names of the gating labs that cannot be resulted in time for
+    its doses: the options list marks those (booking one needs an acknowledgement). Two
+    queries for the whole list."""
+    center = CenterSettings.load()
+    tz = center_tz()
+    today = timezone.now().astimezone(tz).date()
+    reqs = _requirements_by_protocol([protocol_id]).get(protocol_id, [])
+    results = _results_by_patient([patient_id]).get(patient_id, [])
+    memo: dict = {}
+    out = []
+    for slot in slots:
+        names: list[str] = []
+        for i, p in enumerate(slot.placements):
+            key = (p.dose_number, p.timeline.start.astimezone(tz).date(), i == 0)
+            if key not in memo:
+                checklist = readiness.evaluate(
+                    reqs,
+                    results,
+                    dose_number=key[0],
+                    course_start=key[2],
+                    session_date=key[1],
+                    each_dose_default_days=center.each_dose_lab_max_age_days,
+                    today=today,
+                )
+                memo[key] = [item.test_name for item in checklist.items if item.late]
+            names += [n for n in memo[key] if n not in names]
+        out.append(names)
+    return out
 
 
 def lab_checklist(*, session: InfusionSession) -> readiness.Checklist:

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from orders import coverage
 from patients.models import Patient
-from scheduling import engine
+from scheduling import engine, selectors
 from scheduling.exceptions import (
     BookingConflict,
     InvalidTransition,
+    LabGateUnacknowledged,
     SchedulingError,
     SpacingViolation,
 )
@@ -54,12 +55,67 @@ MAX_REASON = 500
 # --- booking -----------------------------------------------------------------------------------
 
 
+def _labs_gate(patient, protocol, placements, acknowledgement: str) -> dict[int, list]:
+    """Labs at booking: the doses whose gating labs cannot be resulted in time. Without the
+    coordinator's acknowledgement that is a 409 (code "labs") naming each test and the first
+    day a result could be in for; with it, the acknowledgement is stored on those doses."""
+    tz = center_tz()
+    at_risk = {}
+    for i, p in enumerate(placements):
+        items = selectors.labs_at_risk(
+            patient_id=patient.pk,
+            protocol_id=protocol.pk,
+            dose_number=p.dose_number,
+            on=p.timeline.start.astimezone(tz).date(),
+            course_start=i == 0,
+        )
+        if items:
+            at_risk[p.dose_number] = items
+    if at_risk and not acknowledgement:
+        first = min(at_risk)
+        names = ", ".join(i.test_name for i in at_risk[first])
+        suggested = max(i.suggested_date for items in at_risk.values() for i in items)
+        raise LabGateUnacknowledged(
+            f"{protocol.brand_name} dose {first}: {names} cannot be resulted in time (no result "
+            f"on file, results take days). Book it only with an acknowledgement, or choose "
+            f"{suggested:%a} {suggested.day} {suggested:%b} or later.",
+            conflicts=[
+                {
+                    "rule": "lab",
+                    "resource": i.test_code,
+                    "detail": f"dose {dose}: {i.message}",
+                    "suggested_date": i.suggested_date.isoformat(),
+                }
+                for dose, items in sorted(at_risk.items())
+                for i in items
+            ],
+        )
+    return at_risk
+
+
 def _book_legs(
-    *, patient, protocol, legs, start, by, chair, nurse, option, override_reason, series
+    *,
+    patient,
+    protocol,
+    legs,
+    start,
+    by,
+    chair,
+    nurse,
+    option,
+    override_reason,
+    series,
+    lab_acknowledgement="",
 ):
     placements = _place(
         patient=patient, protocol=protocol, legs=legs, first_start=start, chair=chair, nurse=nurse
     )
+    acknowledgement = (lab_acknowledgement or "").strip()
+    if len(acknowledgement) > 300:
+        raise SchedulingError(
+            "Keep the acknowledgement under 300 characters.", field="lab_acknowledgement"
+        )
+    at_risk = _labs_gate(patient, protocol, placements, acknowledgement)
     sessions = []
     for placement in placements:
         session = InfusionSession(
@@ -73,8 +129,15 @@ def _book_legs(
             created_by=by if getattr(by, "is_authenticated", False) else None,
         )
         _apply_timeline(session, placement)
+        reason = override_reason.strip()
+        if placement.dose_number in at_risk:
+            session.lab_acknowledgement = acknowledgement
+            session.lab_acknowledged_at = timezone.now()
+            session.lab_acknowledged_by = by if getattr(by, "is_authenticated", False) else None
+            tests = ", ".join(i.test_code for i in at_risk[placement.dose_number])
+            reason = f"{reason} Labs not in time ({tests}) acknowledged: {acknowledgement}".strip()
         _save(session, create=True)
-        _audit(session, "booked", by=by, reason=override_reason.strip(), series=series)
+        _audit(session, "booked", by=by, reason=reason, series=series)
         outbox.plan_reminders(session)
         sessions.append(session)
     _enrol(patient, protocol)
@@ -95,8 +158,12 @@ def book_session(
     nurse: Nurse | None = None,
     option: str = "standard",
     override_reason: str = "",
+    lab_acknowledgement: str = "",
 ) -> InfusionSession:
     """Book one dose at `start`. The engine picks chair and nurse when not given.
+
+    A dose whose gating labs cannot be resulted in time needs `lab_acknowledgement` (else a
+    409, code "labs"); it is stored on the session and shown wherever the session is.
 
     Raises BookingConflict when the chair, nurse or patient is taken; SchedulingError (and its
     OutsideHours / SpacingViolation subclasses) when the request itself is invalid.
@@ -137,6 +204,7 @@ def book_session(
         option=option,
         override_reason=override_reason,
         series=None,
+        lab_acknowledgement=lab_acknowledgement,
     )[0]
 
 
@@ -153,6 +221,7 @@ def book_series(
     option: str = "standard",
     length: int | None = None,
     override_reason: str = "",
+    lab_acknowledgement: str = "",
 ) -> Series:
     """Book a protocol's series in one step: Ocrevus/Briumvi day 0 + day 14, a Lemtrada course,
     a 3–5 day steroid course. Every dose at the same local clock time; all or none."""
@@ -203,6 +272,7 @@ def book_series(
         option=option,
         override_reason=override_reason,
         series=series,
+        lab_acknowledgement=lab_acknowledgement,
     )
     return series
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from patients.models import Patient, PatientProtocol
 from scheduling import engine, selectors, services
-from scheduling.exceptions import BookingConflict, SchedulingError
+from scheduling.exceptions import BookingConflict, LabGateUnacknowledged, SchedulingError
 from scheduling.forms import (
     BookForm,
     PatientForm,
@@ -96,19 +96,25 @@ def _find_slots(form) -> list[dict]:
     ):
         return []
     try:
-        return _present_slots(
-            selectors.availability(
-                patient=cd["patient"],
-                protocol=cd["protocol"],
-                dose_number=cd["dose_number"],
-                date_from=cd["date_from"],
-                date_to=cd["date_to"],
-                limit=SLOT_LIMIT,
-                option=cd["option"],
-                series=cd["series"],
-                spread="days",
-            )
+        found = selectors.availability(
+            patient=cd["patient"],
+            protocol=cd["protocol"],
+            dose_number=cd["dose_number"],
+            date_from=cd["date_from"],
+            date_to=cd["date_to"],
+            limit=SLOT_LIMIT,
+            option=cd["option"],
+            series=cd["series"],
+            spread="days",
         )
+        slots = _present_slots(found)
+        # Mark the options whose gating labs cannot be resulted in time.
+        risks = selectors.slot_labs_at_risk(
+            patient_id=cd["patient"].pk, protocol_id=cd["protocol"].pk, slots=found
+        )
+        for slot, risk in zip(slots, risks, strict=True):
+            slot["labs_at_risk"] = risk
+        return slots
     except (SchedulingError, ValueError) as exc:
         form.add_error("dose_number", str(exc))
         return []
@@ -221,6 +227,7 @@ def _book_post(request):
                 first_dose=cd["dose_number"],
                 option=cd["option"],
                 override_reason=cd["override_reason"],
+                lab_acknowledgement=cd["lab_acknowledgement"],
             )
             return redirect("booking_done", kind="series", pk=series.pk)
         session = services.book_session(
@@ -233,8 +240,13 @@ def _book_post(request):
             nurse=cd["nurse"],
             option=cd["option"],
             override_reason=cd["override_reason"],
+            lab_acknowledgement=cd["lab_acknowledgement"],
         )
         return redirect("booking_done", kind="session", pk=session.pk)
+    except LabGateUnacknowledged as exc:
+        # Not taken by anyone: the coordinator must say why booking anyway is right.
+        conflict, status = None, 409
+        form.add_error(None, str(exc))
     except BookingConflict as exc:
         conflict, status = str(exc), 409
         conflict_code = exc.code

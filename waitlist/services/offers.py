@@ -374,31 +374,16 @@ def _book(offer: Offer, entry: WaitlistEntry, *, by, label):
         )
     if session.start <= offer.start:
         raise SchedulingError("The patient is already booked at or before this time.")
-    tz = center_tz()
-    delta = session.start.astimezone(tz).date() - offer.start.astimezone(tz).date()
-    later = []
-    if session.series_id:
-        later = list(
-            InfusionSession.objects.filter(
-                series_id=session.series_id,
-                dose_number__gt=session.dose_number,
-                status__in=MOVABLE,
-            ).order_by("dose_number")
-        )
-    moved = services.reschedule(
+    # The later doses (dose 2 of an induction) move with it, each by the same number of days
+    # at its own clock time, in the same transaction (services.reschedule's move_series).
+    return services.reschedule(
         session=session,
         start=offer.start,
         chair=offer.chair,
         by=by,
         override_reason=offer.override_reason,
+        move_series=True,
     )
-    for s in later:
-        local = s.start.astimezone(tz)
-        new_start = dt.datetime.combine(
-            local.date() - delta, local.timetz().replace(tzinfo=None), tzinfo=tz
-        )
-        services.reschedule(session=s, start=new_start, by=by)
-    return moved
 
 
 def decline_offer(

@@ -41,6 +41,11 @@ class SlotSerializer(PhaseTimesMixin):
     score = serializers.FloatField(help_text="Lower is better.")
     score_parts = serializers.DictField(child=serializers.FloatField())
     doses = PlacementSerializer(many=True)
+    labs_at_risk = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Gating labs that cannot be resulted in time for this option: booking it "
+        "needs lab_acknowledgement.",
+    )
 
     class Meta:
         ref_name = "Slot"
@@ -127,7 +132,13 @@ class AvailabilityApi(ClinicView):
             )
         except ValueError as exc:  # the catalogue has no rule for that dose/option/length
             raise serializers.ValidationError({"dose": [str(exc)]}) from exc
-        return Response(SlotSerializer(self._rows(slots), many=True).data)
+        rows = self._rows(slots)
+        risks = selectors.slot_labs_at_risk(
+            patient_id=patient.pk, protocol_id=protocol.pk, slots=slots
+        )
+        for row, risk in zip(rows, risks, strict=True):
+            row["labs_at_risk"] = risk
+        return Response(SlotSerializer(rows, many=True).data)
 
     @staticmethod
     def _rows(slots) -> list[dict]:

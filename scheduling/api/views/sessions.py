@@ -69,6 +69,15 @@ class SessionListApi(ClinicView):
             required=False, allow_blank=True, default="", max_length=500
         )
 
+        lab_acknowledgement = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=300,
+            help_text="Needed when a gating lab cannot be resulted in time (409 code labs "
+            "otherwise): why booking anyway is right.",
+        )
+
         class Meta:
             ref_name = "BookSessionIn"
 
@@ -131,6 +140,15 @@ class SeriesCreateApi(ClinicView):
         )
         override_reason = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=500
+        )
+
+        lab_acknowledgement = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=300,
+            help_text="Needed when a gating lab cannot be resulted in time (409 code labs "
+            "otherwise): why booking anyway is right.",
         )
 
         class Meta:
