@@ -149,8 +149,7 @@ def evaluate(
                     req.gate,
                     RED,
                     f"Last result {resulted.collected_on:%b %d, %Y} will be older than {max_age} days "
-                    "on the infusion day; "
-                    + (no_time or f"repeat by {needed_by:%b %d}."),
+                    "on the infusion day; " + (no_time or f"repeat by {needed_by:%b %d}."),
                     resulted.collected_on,
                     valid_until,
                     needed_by,
