@@ -87,11 +87,20 @@ def test_soak_mixed_writes_against_the_same_sessions(
         tysabri = clinic["protocols"]["natalizumab"]
         series_patients = [make_patient() for _ in range(3)]
         for i, p in enumerate(series_patients):
-            services.book_series(patient=p, protocol=ocrevus, start=at(clinic_day, 8 + 2 * i))
+            services.book_series(
+                patient=p,
+                protocol=ocrevus,
+                start=at(clinic_day, 8 + 2 * i),
+                lab_acknowledgement="soak: labs drawn at the neurologist",
+            )
         singles = [make_patient() for _ in range(4)]
         for i, p in enumerate(singles):
             services.book_session(
-                patient=p, protocol=tysabri, dose_number=1, start=at(clinic_day, 8 + i, 30)
+                patient=p,
+                protocol=tysabri,
+                dose_number=1,
+                start=at(clinic_day, 8 + i, 30),
+                lab_acknowledgement="soak: labs drawn at the neurologist",
             )
         bookers = [make_patient() for _ in range(6)]  # want the freed slots
         targets = list(InfusionSession.objects.values_list("pk", flat=True))
