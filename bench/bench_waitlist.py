@@ -23,6 +23,12 @@ Figures, at p = 10 % and 30 %: share of freed chair-hours refilled (cancellation
 ahead: the target is >= 60 %; all cancellations; and the chain of moved bookings each fill
 frees), offers per fill, minutes from cancel to fill (median, p90).
 
+Cost: every booking, cancel, offer and answer goes through the real services on PostgreSQL,
+so it is slow: building 2 weeks took ~6 minutes and the walk ~4-5 minutes per simulated day
+on the shared 2-core machine (use --weeks 1 for a quick look). For a partial run, read the
+figures straight from the database: waitlist_freedslot (reason, status, start, end,
+created_at, filled_at, filled_session) and waitlist_offer.
+
 Run: .venv/bin/python bench/bench_waitlist.py   (DATABASE_URL defaults to .../infusion_waitlist_bench)
      options: --accept 0.1,0.3  --at-once 1  --seed 7
 """
