@@ -103,6 +103,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A kept connection is checked before reuse, so a restarted PostgreSQL costs no request.
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -369,10 +371,17 @@ SPECTACULAR_SETTINGS = {
         "WaitlistEntryStatusEnum": "waitlist.models.EntryStatus",
         "ReadinessStatusEnum": ["green", "amber", "red"],
     },
+    # Document the 400/404/413/429/503 every operation can answer (scheduling/api/schema_hooks.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scheduling.api.schema_hooks.harden_responses",
+    ],
 }
 
 # One format and one clock (UTC, ISO 8601) for web, worker and beat; no tracebacks on 4xx.
 LOGGING = logs.config(env.str("LOG_LEVEL", default="INFO"))
+# Axes logs every sign-in at INFO; lockouts and failures are WARNING and stay visible.
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "WARNING"}
 
 # --- Reminders (owned by notifications) ---
 # A claimed reminder belongs to one send task until its lease ends; a worker that dies leaves it

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import JSONRenderer
@@ -266,6 +267,9 @@ class SlotSearchView(FhirView):
 class TransactionView(FhirView):
     """POST /fhir with a transaction Bundle of Patient and Observation resources."""
 
+    # Not an operation: a pointer for people who try GET (kept out of the OpenAPI schema, which
+    # otherwise promised a 200 here; found by schemathesis).
+    @extend_schema(exclude=True)
     def get(self, request):
         raise exceptions.MethodNotAllowed(
             "GET", detail="GET /fhir/metadata for what this server does."

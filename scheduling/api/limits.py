@@ -6,6 +6,8 @@
   API, of the staff forms and of the models: year 1 or 9999 is a clear 400 instead of an
   OverflowError when a view adds a day or converts a zone. `install_date_bounds()` runs from
   SchedulingConfig.ready(), so endpoints added later are covered without remembering to.
+- Text fields take text: a JSON number for a `type: string` field is a 400
+  (`install_strict_text()`, also from ready()).
 """
 
 from __future__ import annotations
@@ -66,6 +68,26 @@ def install_date_bounds() -> None:
     ):
         if date_in_range not in cls.default_validators:
             cls.default_validators = [*cls.default_validators, date_in_range]
+
+
+def install_strict_text() -> None:
+    """A JSON number sent for a text field is a 400, as the schema says (`type: string`).
+
+    DRF's CharField turns 0 into "0"; a client that sends numbers for names or MRNs has a bug
+    it should hear about, and schemathesis holds the API to its schema. Form and query input
+    is text already, so only JSON bodies are affected."""
+    field = serializers.CharField
+    if getattr(field.to_internal_value, "_strict_text", False):
+        return
+    lenient = field.to_internal_value
+
+    def to_internal_value(self, data):
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            self.fail("invalid")
+        return lenient(self, data)
+
+    to_internal_value._strict_text = True
+    field.to_internal_value = to_internal_value
 
 
 class LimitedJSONParser(JSONParser):

@@ -20,7 +20,9 @@ class ClinicView(APIView):
 
     def query(self, serializer_class):
         """Validated query parameters; a bad one is a 400 with its field named, never a 500."""
-        serializer = serializer_class(data=self.request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty `?date=` in a QueryDict as "not
+        # given" (form leniency), so a malformed value would pass silently instead of a 400.
+        serializer = serializer_class(data=self.request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
