@@ -37,7 +37,19 @@ class BadLink(Exception):
 
 
 class ExpiredLink(Exception):
-    """Signed by us but older than PATIENT_LINK_MAX_AGE_DAYS."""
+    """Signed by us but older than PATIENT_LINK_MAX_AGE_DAYS, or its visit is long past."""
+
+
+def visit_link_expired(visit_start, now=None) -> bool:
+    """A link to a visit stops working PATIENT_LINK_HOURS_AFTER_VISIT after the visit's start
+    (the signature's own age limit, PATIENT_LINK_MAX_AGE_DAYS after sending, holds as well).
+    Read from the session at each request, so a moved visit moves its links' end with it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    return now > visit_start + dt.timedelta(hours=settings.PATIENT_LINK_HOURS_AFTER_VISIT)
 
 
 class _ShortSigner(signing.TimestampSigner):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
@@ -68,7 +69,7 @@ class Patient(models.Model):
         blank=True,
         help_text="m², for mitoxantrone dosing.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=2000, validators=[MaxLengthValidator(2000)])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -157,7 +158,7 @@ class PatientProtocol(models.Model):
     doses_before_center = models.PositiveSmallIntegerField(
         default=0, help_text="Doses given elsewhere before this center took over."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=2000, validators=[MaxLengthValidator(2000)])
 
     class Meta:
         constraints = [

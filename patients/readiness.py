@@ -7,7 +7,7 @@ API all compute it the same way. Booking is allowed whatever the colour; people 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 GREEN, AMBER, RED = "green", "amber", "red"
 _RANK = {GREEN: 0, AMBER: 1, RED: 2}
@@ -22,6 +22,8 @@ class Requirement:
     test_name: str
     gate: str  # first_dose | each_dose | periodic | course_start
     max_age_days: int | None
+    # Plain words for the patient's link page and email (catalogue LabTest.patient_name).
+    patient_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ChecklistItem:
     # infusion day a result could be ready for.
     late: bool = False
     suggested_date: dt.date | None = None
+    patient_name: str = ""  # what the patient reads instead of test_name
 
 
 @dataclass(frozen=True)
@@ -172,5 +175,7 @@ def evaluate(
                     suggested,
                 )
             )
+    words = {req.test_code: req.patient_name for req in requirements}
+    items = [replace(i, patient_name=words.get(i.test_code, "")) for i in items]
     worst = max((i.status for i in items), key=_RANK.__getitem__, default=GREEN)
     return Checklist(worst, tuple(items))

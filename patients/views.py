@@ -99,6 +99,13 @@ def link(request, token: str):
             "This visit is no longer on our schedule",
             "Please call us if you have questions.",
         )
+    if links.visit_link_expired(session.start):
+        return _error(
+            request,
+            410,
+            "This link has expired",
+            "Links to a visit stop working after the visit. Please call us and we will help you.",
+        )
     center = CenterSettings.load()
     ctx = _page_context(session, center, token)
     if action == links.CHECKLIST:

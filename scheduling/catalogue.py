@@ -207,7 +207,7 @@ class _Checker:
         return value
 
 
-LAB_TEST_KEYS = {"code", "name"}
+LAB_TEST_KEYS = {"code", "name", "patient_name"}
 PROTOCOL_KEYS = {
     "code",
     "brand_name",
@@ -216,6 +216,7 @@ PROTOCOL_KEYS = {
     "is_infusion",
     "rems_program",
     "rems_checks",
+    "patient_rems_step",
     "required_skill",
     "required_chair_kind",
     "dose_unit",
@@ -279,7 +280,12 @@ def _validate_lab_tests(raw, check: _Checker) -> list[dict]:
             check.fail(where, "code appears twice in lab_tests")
         seen.add(code)
         tests.append(
-            {"code": code, "name": check.text(where, item, "name", required=True, max_length=160)}
+            {
+                "code": code,
+                "name": check.text(where, item, "name", required=True, max_length=160),
+                # Patients read this one on their link pages: plain words, no drug names.
+                "patient_name": check.text(where, item, "patient_name", max_length=120),
+            }
         )
     return tests
 
@@ -399,7 +405,8 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
         "route": check.text(where, raw, "route", max_length=160),
         "is_infusion": check.boolean(where, raw, "is_infusion", default=True),
         "rems_program": check.text(where, raw, "rems_program", max_length=160),
-        "rems_checks": check.text(where, raw, "rems_checks"),
+        "rems_checks": check.text(where, raw, "rems_checks", max_length=4000),
+        "patient_rems_step": check.text(where, raw, "patient_rems_step", max_length=300),
         "required_skill": check.text(where, raw, "required_skill", max_length=60),
         "required_chair_kind": check.choice(
             where, raw, "required_chair_kind", CHAIR_KINDS, default=""
@@ -417,7 +424,7 @@ def _validate_protocol(index: int, raw, lab_codes: set[str], check: _Checker) ->
         ),
         "needs_authorization": check.boolean(where, raw, "needs_authorization"),
         "premed_causes_drowsiness": check.boolean(where, raw, "premed_causes_drowsiness"),
-        "prep_advice": check.text(where, raw, "prep_advice"),
+        "prep_advice": check.text(where, raw, "prep_advice", max_length=4000),
         "series_label": check.text(where, raw, "series_label", max_length=120),
         "courses_as_needed": check.boolean(where, raw, "courses_as_needed"),
         "confidence": _validate_confidence_map(where, raw, check),
@@ -613,7 +620,7 @@ def load_catalogue(
             tests[t["code"]] = _upsert(
                 LabTest,
                 {"code": t["code"]},
-                {"name": t["name"]},
+                {"name": t["name"], "patient_name": t["patient_name"]},
                 label=f"lab test {t['code']}",
                 **opts,
             )

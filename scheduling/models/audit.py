@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from scheduling.models.sessions import (
@@ -36,7 +37,7 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, max_length=2000, validators=[MaxLengthValidator(2000)])
 
     class Meta:
         ordering = ["-at", "-pk"]

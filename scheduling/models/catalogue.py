@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -26,7 +27,19 @@ class Protocol(models.Model):
     rems_program = models.CharField(
         max_length=160, blank=True, help_text="Blank when the drug has no REMS."
     )
-    rems_checks = models.TextField(blank=True, help_text="What to verify before each infusion.")
+    # What the patient is told about the safety-programme step, in plain words (the programme's
+    # name would reveal the drug to whoever holds the link).
+    patient_rems_step = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown to patients before each visit (no drug, programme or diagnosis names).",
+    )
+    rems_checks = models.TextField(
+        blank=True,
+        max_length=4000,
+        validators=[MaxLengthValidator(4000)],
+        help_text="What to verify before each infusion.",
+    )
     required_skill = models.CharField(max_length=60, blank=True)
     required_chair_kind = models.CharField(max_length=16, choices=ChairKind.choices, blank=True)
     dose_unit = models.CharField(max_length=16, default="mg")
@@ -60,7 +73,12 @@ class Protocol(models.Model):
     premed_causes_drowsiness = models.BooleanField(
         default=False, help_text="Patients are told to bring a driver."
     )
-    prep_advice = models.TextField(blank=True, help_text="Extra preparation advice in emails.")
+    prep_advice = models.TextField(
+        blank=True,
+        max_length=4000,
+        validators=[MaxLengthValidator(4000)],
+        help_text="Extra preparation advice in emails.",
+    )
     series_label = models.CharField(max_length=120, blank=True)
     courses_as_needed = models.BooleanField(
         default=False,
@@ -70,7 +88,7 @@ class Protocol(models.Model):
     confidence = models.JSONField(
         default=dict, blank=True, help_text="Source confidence per fact, from the reference."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=8000, validators=[MaxLengthValidator(8000)])
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -124,7 +142,9 @@ class DoseRule(models.Model):
     label = models.CharField(max_length=120, blank=True)
     dose_amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     premed_lead_minutes = models.PositiveSmallIntegerField(default=0)
-    premed_items = models.TextField(blank=True)
+    premed_items = models.TextField(
+        blank=True, max_length=4000, validators=[MaxLengthValidator(4000)]
+    )
     infusion_minutes = models.PositiveSmallIntegerField()
     observation_minutes = models.PositiveSmallIntegerField(default=0)
     interval_days = models.PositiveSmallIntegerField(
@@ -149,7 +169,7 @@ class DoseRule(models.Model):
     confidence = models.CharField(
         max_length=16, choices=Confidence.choices, default=Confidence.LABEL
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=8000, validators=[MaxLengthValidator(8000)])
 
     class Meta:
         ordering = ["protocol", "from_dose", "option"]
@@ -217,12 +237,23 @@ class DoseRule(models.Model):
 class LabTest(models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=160)
+    # What a patient's link page and email say: plain words that name neither the drug nor the
+    # diagnosis ("Blood test for a virus antibody", not "Anti-JCV antibody").
+    patient_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Shown to patients instead of the name (no drug or diagnosis words).",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def name_for_patients(self) -> str:
+        return self.patient_name or "A test your care team ordered"
 
 
 class LabGate(models.TextChoices):
@@ -244,7 +275,7 @@ class LabRequirement(models.Model):
     confidence = models.CharField(
         max_length=16, choices=Confidence.choices, default=Confidence.LABEL
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=8000, validators=[MaxLengthValidator(8000)])
 
     class Meta:
         ordering = ["protocol", "lab_test"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +33,12 @@ class Confidence(models.TextChoices):
 
 
 # --- Center -------------------------------------------------------------------------------
+
+
+# Words the patient-facing name must not carry (the diagnosis in "Riverside MS Infusion").
+DIAGNOSIS_IN_NAME = re.compile(
+    r"\b(MS|multiple sclerosis|neurology|neurological|neuro|neuroimmunology)\b", re.IGNORECASE
+)
 
 
 class CenterSettings(models.Model):
@@ -134,6 +141,16 @@ class CenterSettings(models.Model):
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValidationError({"time_zone": f"Unknown time zone {self.time_zone!r}."}) from exc
+
+    @property
+    def patient_facing_name(self) -> str:
+        """The name patients see on link pages, emails and texts: PATIENT_FACING_CENTER_NAME, or
+        the center's name without diagnosis words ("Riverside MS Infusion Center" ->
+        "Riverside Infusion Center"). Whoever holds the phone or the URL reads it."""
+        if settings.PATIENT_FACING_CENTER_NAME:
+            return settings.PATIENT_FACING_CENTER_NAME
+        name = DIAGNOSIS_IN_NAME.sub("", self.name)
+        return re.sub(r"\s+", " ", name).strip() or "Your clinic"
 
     @classmethod
     def load(cls) -> CenterSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -88,10 +89,16 @@ class InfusionSession(models.Model):
     observation_end = models.DateTimeField()
     chair_release_at = models.DateTimeField(help_text="Observation end plus turnover.")
 
+    # Free text has a limit at the model (and the API): a 5 MB reason was stored once.
     override_reason = models.TextField(
-        blank=True, help_text="Why a dose is booked outside its window."
+        blank=True,
+        max_length=1000,
+        validators=[MaxLengthValidator(1000)],
+        help_text="Why a dose is booked outside its window.",
     )
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField(
+        blank=True, max_length=1000, validators=[MaxLengthValidator(1000)]
+    )
     rems_checked_at = models.DateTimeField(null=True, blank=True)
     rems_checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -35,7 +35,7 @@ def session_ics(
     # `start` is arrival; the visit ends when observation ends.
     event.add("dtstart", session.start.astimezone(tz))
     event.add("dtend", session.observation_end.astimezone(tz))
-    event.add("summary", f"Visit at {center.name}")
+    event.add("summary", f"Visit at {center.patient_facing_name}")
     if center.address:
         event["location"] = vText(center.address)
     event.add("description", f"Arrive at the time shown. Questions or changes: {center.phone}.")

@@ -28,15 +28,11 @@ SUBJECTS = {
     ReminderKind.RESCHEDULE: "Your visit has moved to {date} at {time}",
 }
 
-# Words a sender name must not carry into a text (the diagnosis in "Riverside MS Infusion").
-_DIAGNOSIS_IN_NAME = re.compile(r"\b(MS|multiple sclerosis|neurology|neuro)\b", re.IGNORECASE)
-
 
 def sms_sender_name(center: CenterSettings) -> str:
     if settings.SMS_SENDER_NAME:
         return settings.SMS_SENDER_NAME
-    name = _DIAGNOSIS_IN_NAME.sub("", center.name)
-    return re.sub(r"\s+", " ", name).strip() or "Your clinic"
+    return center.patient_facing_name
 
 
 def clock(t: dt.datetime) -> str:

@@ -41,14 +41,14 @@ def offer_email(proposal: PlanProposal, center: CenterSettings) -> EmailMultiAlt
     local = proposal.start.astimezone(center_tz())
     body = (
         f"Hello {proposal.patient.first_name},\n\n"
-        f"{center.name} has a time for your next visit: {long_date(local)} at {clock(local)}.\n"
+        f"{center.patient_facing_name} has a time for your next visit: {long_date(local)} at {clock(local)}.\n"
         f"Please accept or decline here: {offer_url(proposal.pk)}\n\n"
         f"Nothing is booked until you accept. Questions? Call us"
         f"{' at ' + center.phone if center.phone else ''}.\n"
     )
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "localhost"
     return EmailMultiAlternatives(
-        subject=f"{center.name}: a time for your next visit",
+        subject=f"{center.patient_facing_name}: a time for your next visit",
         body=body,
         to=[proposal.patient.email],
         headers={"Message-ID": f"<offer-{proposal.pk}@{domain}>"},

@@ -26,7 +26,13 @@ def _requirements_by_protocol(protocol_ids) -> dict[int, list[readiness.Requirem
         "lab_test"
     ):
         out[req.protocol_id].append(
-            readiness.Requirement(req.lab_test.code, req.lab_test.name, req.gate, req.max_age_days)
+            readiness.Requirement(
+                req.lab_test.code,
+                req.lab_test.name,
+                req.gate,
+                req.max_age_days,
+                patient_name=req.lab_test.name_for_patients,
+            )
         )
     return out
 

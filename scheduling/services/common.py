@@ -67,6 +67,17 @@ ACTUAL_TIMES = (
 )
 
 
+def audit_instant(moment: dt.datetime | None) -> str | None:
+    """An instant as the audit trail writes it: center-local ISO 8601 with its offset.
+
+    A session read from the database carries UTC and one just edited carries the zone it was
+    given in, so writing each as it came made `before` and `after` differ for the same time
+    (issue 10); one zone for both sides keeps a diff to the real changes."""
+    if moment is None:
+        return None
+    return moment.astimezone(center_tz()).isoformat()
+
+
 def snapshot(session: InfusionSession) -> dict:
     """What the audit trail keeps of a session, before and after a change."""
     return {
@@ -76,16 +87,11 @@ def snapshot(session: InfusionSession) -> dict:
         "patient_id": session.patient_id,
         "chair_id": session.chair_id,
         "nurse_id": session.nurse_id,
-        "start": session.start.isoformat() if session.start else None,
-        "chair_release_at": session.chair_release_at.isoformat()
-        if session.chair_release_at
-        else None,
+        "start": audit_instant(session.start),
+        "chair_release_at": audit_instant(session.chair_release_at),
         "override_reason": session.override_reason,
         # Actual times: a correction's audit row shows what was undone.
-        **{
-            name: getattr(session, name).isoformat() if getattr(session, name) else None
-            for name in ACTUAL_TIMES
-        },
+        **{name: audit_instant(getattr(session, name)) for name in ACTUAL_TIMES},
     }
 
 

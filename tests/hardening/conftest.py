@@ -1,3 +1,4 @@
-"""The API's token clients (tests/api/conftest.py) for the hardening tests."""
+"""The API's token clients (tests/api/conftest.py) and the SMTP server of the reminder tests."""
 
-from tests.api.conftest import client_as, desk, manager_api, nurse_api  # noqa: F401
+from tests.api.conftest import book, client_as, desk, manager_api, nurse_api  # noqa: F401
+from tests.reminders.conftest import smtp_server  # noqa: F401

@@ -131,7 +131,9 @@ def test_lab_checklist_names_exactly_the_missing_tests_and_by_when(booked, mailo
     dispatch.dispatch_inline()
     (msg,) = mailoutbox
     for item in expected:
-        assert item.test_name in msg.body
+        # The patient's words for the test (catalogue patient_name), never the staff name.
+        assert item.patient_name in msg.body
+        assert item.test_name not in msg.body
         assert f"{item.needed_by:%a %b} {item.needed_by.day}" in msg.body
     assert done.name not in msg.body
     assert "Missing;" not in msg.body  # patient wording, not the staff checklist message

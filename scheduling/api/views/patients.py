@@ -74,11 +74,12 @@ class PatientListApi(ClinicView):
         first_name = serializers.CharField(max_length=80)
         last_name = serializers.CharField(max_length=80)
         date_of_birth = serializers.DateField()
-        email = serializers.EmailField(required=False, allow_blank=True, default="")
+        email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=254)
         mobile = serializers.CharField(
             required=False,
             allow_blank=True,
             default="",
+            max_length=32,
             help_text="Any common form; stored as E.164.",
         )
         preferred_channel = serializers.ChoiceField(
@@ -99,7 +100,7 @@ class PatientListApi(ClinicView):
             help_text="Preferred local start in minutes after midnight (wins over preferred_hour).",
         )
         short_notice_ok = serializers.BooleanField(default=False)
-        notes = serializers.CharField(required=False, allow_blank=True, default="")
+        notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
         class Meta:
             ref_name = "PatientIn"
