@@ -50,9 +50,18 @@ def test_every_operation_documents_throttling_and_database_outage(schema):
 
 def test_fhir_get_on_the_transaction_endpoint_is_not_an_operation(schema):
     assert "get" not in schema["paths"].get("/fhir", {})
-    assert "post" in schema["paths"]["/fhir"]
 
 
-def test_fhir_operations_answer_fhir_json(schema):
-    op = schema["paths"]["/fhir/metadata/"]["get"]
+def test_fhir_operations_answer_fhir_json():
+    from scheduling.api.schema_hooks import harden_responses
+
+    schema = {
+        "paths": {
+            "/fhir/metadata/": {
+                "get": {"responses": {"200": {"content": {"application/json": {"schema": {}}}}}}
+            }
+        }
+    }
+    op = harden_responses(schema, None, None, True)["paths"]["/fhir/metadata/"]["get"]
     assert "application/fhir+json" in op["responses"]["200"]["content"]
+    assert "application/fhir+json" in op["responses"]["503"]["content"]
