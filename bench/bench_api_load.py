@@ -59,7 +59,9 @@ def paths(world) -> list[str]:
 
 
 def start_gunicorn(workers: int, log) -> subprocess.Popen:
-    env = dict(os.environ, DEBUG="false", CONN_MAX_AGE="600")
+    # One token drives the whole load: lift the per-user throttle (6000/min by default) so the
+    # figure measures the app, not the 429s.
+    env = dict(os.environ, DEBUG="false", CONN_MAX_AGE="600", API_THROTTLE_USER="10000000/min")
     proc = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"),
