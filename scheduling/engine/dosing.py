@@ -189,8 +189,17 @@ def check_spacing(
     the previous dose) is a hard `spacing` violation; outside the target window but after
     the minimum needs an override reason."""
     dates = {k: v for k, v in _dates(history).items() if k < dose_number}
-    due = _due(rules, dates, dose_number, option)
     res = f"dose:{dose_number}"
+    if dose_number > 1 and dates and (dose_number - 1) not in dates:
+        # The previous dose was cancelled (or never booked): there is nothing to anchor this
+        # dose on, so it cannot be placed until dose n-1 is booked again. A refusal with the
+        # reason, not the ValueError _due raises for a broken history.
+        msg = (
+            f"Dose {dose_number} cannot be booked or moved while dose {dose_number - 1} is "
+            f"neither given nor booked: book dose {dose_number - 1} first."
+        )
+        return SpacingCheck(False, Violation("spacing", msg, res), False, msg)
+    due = _due(rules, dates, dose_number, option)
     prev = dates.get(dose_number - 1)
     if prev is not None and on < prev:
         msg = f"Dose {dose_number} on {_day(on)} would be before dose {dose_number - 1} ({_day(prev)})."

@@ -322,3 +322,13 @@ def test_spacing_before_previous_dose_is_hard():
 def test_first_dose_no_window():
     c = check_spacing(OCREVUS, [], 1, d(0), "standard")
     assert c.ok_in_window and not c.needs_override
+
+
+def test_a_dose_whose_previous_dose_is_gone_is_refused_with_a_reason_not_an_error():
+    """Found by the booking property test: Lemtrada dose 4 cancelled, then dose 5 moved.
+    Before, _due raised ValueError (a 500 through the API)."""
+    hist = [GivenDose(1, d(0)), GivenDose(2, d(1)), GivenDose(3, d(2))]
+    c = check_spacing(LEMTRADA, hist, 5, d(4), "standard")
+    assert not c.ok_in_window
+    assert c.violation is not None and c.violation.rule == "spacing"
+    assert "dose 4" in c.message
