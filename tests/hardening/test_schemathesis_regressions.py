@@ -65,3 +65,17 @@ def test_fhir_operations_answer_fhir_json():
     op = harden_responses(schema, None, None, True)["paths"]["/fhir/metadata/"]["get"]
     assert "application/fhir+json" in op["responses"]["200"]["content"]
     assert "application/fhir+json" in op["responses"]["503"]["content"]
+
+
+def test_building_a_template_from_a_form_body_is_refused_not_built_from_defaults(manager_api):
+    """schemathesis: a malformed multipart body to POST /api/templates/ built a draft from the
+    defaults (every field has one). The endpoint reads JSON only."""
+    from scheduling.models import WeeklyTemplate
+
+    r = manager_api.post(
+        "/api/templates/",
+        data=b"--x\r\nnot a form",
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert r.status_code == 415
+    assert not WeeklyTemplate.objects.exists()

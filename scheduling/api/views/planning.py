@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from scheduling.api.permissions import BOOKERS
@@ -68,6 +69,10 @@ class TemplateListApi(ClinicView):
     """Weekly templates; managers build a draft with POST."""
 
     write_roles = MANAGERS
+    # JSON only: every build field has a default, so a form or multipart body that DRF could
+    # not read (schemathesis sent a malformed one) used to build a draft from the defaults
+    # instead of being refused. A body in another media type is now a 415.
+    parser_classes = [JSONParser]
 
     class BuildSerializer(serializers.Serializer):
         weeks = serializers.IntegerField(min_value=1, max_value=52, default=8)
