@@ -34,6 +34,13 @@ class PreferredChannel(models.TextChoices):
     BOTH = "both", "Email and text"
 
 
+class ConsentSource(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "By phone"
+    WRITTEN = "written", "Written form"
+    PATIENT_LINK = "patient_link", "Patient link"
+
+
 class Patient(models.Model):
     mrn = models.CharField("MRN", max_length=32, unique=True)
     first_name = models.CharField(max_length=80)
@@ -52,6 +59,13 @@ class Patient(models.Model):
         null=True, blank=True, help_text="Set when the patient texts STOP; never texted again."
     )
     email_opted_out = models.BooleanField(default=False)
+    # When the current consent answer was recorded (given or withdrawn) and how it was given:
+    # consent is never assumed, so the front desk records the moment and the way.
+    email_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(
+        max_length=16, choices=ConsentSource.choices, blank=True, default=""
+    )
     time_zone = models.CharField(max_length=64, default="America/New_York")
     language = models.CharField(max_length=8, default="en")
     preferred_minute = models.PositiveSmallIntegerField(
@@ -122,6 +136,11 @@ class Patient(models.Model):
     @property
     def can_email(self) -> bool:
         return bool(self.email) and self.email_consent and not self.email_opted_out
+
+    @property
+    def unreachable(self) -> bool:
+        """No channel can reach this patient: reminders and confirmations would go nowhere."""
+        return not (self.can_text or self.can_email)
 
     def clean(self):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

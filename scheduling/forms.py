@@ -8,7 +8,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from patients.models import Patient
+from patients.models import ConsentSource, Patient, PreferredChannel
 from scheduling.models import Chair, InfusionOption, Nurse, Protocol
 from scheduling.world import center_tz
 
@@ -74,16 +74,35 @@ class PatientForm(forms.ModelForm):
         help_text="The time the patient would most like to arrive, if any.",
     )
 
+    consent_source = forms.ChoiceField(
+        label="Consent given",
+        choices=ConsentSource.choices,
+        required=False,
+        initial=ConsentSource.IN_PERSON,
+        help_text="How the patient agreed to reminders (only if a consent box is ticked).",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         m = self.instance.preferred_minute if self.instance.pk else None
         if m is not None:
             self.initial.setdefault("preferred_time", dt.time(m // 60, m % 60))
+        if not self.instance.pk:
+            # Consent is asked, never assumed: both boxes start unticked.
+            self.initial["email_consent"] = False
+            self.initial["sms_consent"] = False
 
     def clean(self):
+        from patients.services import consent_stamp
+
         data = super().clean()
         t = data.get("preferred_time")
         self.instance.preferred_minute = None if t is None else t.hour * 60 + t.minute
+        given = {f: True for f in ("email_consent", "sms_consent") if data.get(f)}
+        # Registered at the desk: "in person" unless the desk says otherwise.
+        consent_stamp(
+            self.instance, given, source=data.get("consent_source") or ConsentSource.IN_PERSON
+        )
         return data
 
     def clean_mobile(self):
@@ -103,6 +122,34 @@ class PatientForm(forms.ModelForm):
         if dob.year < 1900:
             raise forms.ValidationError("Check the year of birth.")
         return dob
+
+
+class ContactForm(forms.Form):
+    """The front desk's edit of a patient's contact details; update_contact validates again."""
+
+    email = forms.EmailField(required=False, max_length=254)
+    mobile = forms.CharField(
+        required=False,
+        max_length=32,
+        help_text="E.164 or a US number, e.g. +16175550123 or (617) 555-0123.",
+    )
+    preferred_channel = forms.ChoiceField(choices=PreferredChannel.choices)
+    language = forms.CharField(max_length=8, help_text="A code such as en or es.")
+    time_zone = forms.CharField(max_length=64)
+    email_consent = forms.BooleanField(required=False, label="Consents to email reminders")
+    sms_consent = forms.BooleanField(required=False, label="Consents to text reminders")
+    consent_source = forms.ChoiceField(
+        label="Consent given or withdrawn",
+        choices=[("", "—")] + list(ConsentSource.choices),
+        required=False,
+        help_text="Needed when a consent box changes.",
+    )
+
+    @classmethod
+    def for_patient(cls, patient, data=None):
+        from patients.services import CONTACT_FIELDS
+
+        return cls(data, initial={f: getattr(patient, f) for f in CONTACT_FIELDS})
 
 
 class SearchDatesForm(forms.Form):

@@ -31,6 +31,7 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/contact/", views.patient_contact, name="patient_contact"),
     path(
         "patients/<int:pk>/availability/",
         views.patient_availability,

@@ -31,6 +31,7 @@ from scheduling.views.options import (  # noqa: F401
 )
 from scheduling.views.patients import (  # noqa: F401
     due,
+    patient_contact,
     patient_detail,
     patient_list,
 )

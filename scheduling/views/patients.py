@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
 
 from orders import selectors as orders_selectors
 from orders.models import OrdersSettings
@@ -112,5 +114,34 @@ def patient_detail(request, pk: int):
             .order_by("-due_at")[:40],
             "treatments": treatments,
             "can_book": bool(roles_of(request.user) & {FRONT_DESK, MANAGER}),
+            "can_edit_contact": bool(roles_of(request.user) & {FRONT_DESK, MANAGER}),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(FRONT_DESK, MANAGER)
+def patient_contact(request, pk: int):
+    """The front desk edits a patient's contact details and consent (audited, in place errors)."""
+    from patients.registration import PatientDataError
+    from patients.services import update_contact
+    from scheduling.forms import ContactForm
+
+    patient = get_object_or_404(Patient, pk=pk)
+    form = ContactForm.for_patient(patient, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        source = data.pop("consent_source")
+        try:
+            update_contact(patient=patient, by=request.user, consent_source=source, **data)
+        except PatientDataError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, "Contact details saved.")
+            return redirect("patient_detail", pk=patient.pk)
+    return render(
+        request,
+        "scheduling/patient_contact.html",
+        {"form": form, "patient": patient},
+        status=400 if request.method == "POST" else 200,
     )
