@@ -169,6 +169,57 @@ SELECT k, day, MAX(c) FROM r GROUP BY k, day
 """
 
 
+_HOUR = dt.timedelta(hours=1)
+
+
+def _hour_rows_py(rows, tz: ZoneInfo) -> list[tuple]:
+    """What _HOURS_SQL returns: (local day, local hour, booked seconds, used seconds)."""
+    out: dict[tuple, list[float]] = {}
+    for b0, b1, a0, a1 in rows:
+        lo = min(b0, a0 or b0).replace(minute=0, second=0, microsecond=0)
+        hi = max(b1, a1 if a0 else b1)
+        h0 = lo
+        while h0 < hi:
+            h1 = h0 + _HOUR
+            local = h0.astimezone(tz)
+            cell = out.setdefault((local.date(), local.hour), [0.0, 0.0])
+            cell[0] += max(0.0, (min(b1, h1) - max(b0, h0)).total_seconds())
+            if a0 is not None:
+                cell[1] += max(0.0, (min(a1, h1) - max(a0, h0)).total_seconds())
+            h0 = h1
+    return [(day, hour, b, a) for (day, hour), (b, a) in out.items()]
+
+
+def _peak_rows_py(rows, tz: ZoneInfo) -> list[tuple]:
+    """What _PEAK_SQL returns: (kind 'b'ooked or 'a'ctual, local day, most chairs at once)."""
+    events: dict[tuple, list[tuple]] = {}
+    for b0, b1, a0, a1 in rows:
+        spans = [("b", b0, b1)] + ([("a", a0, a1)] if a0 is not None else [])
+        for kind, t0, t1 in spans:
+            for t, d in ((t0, 1), (t1, -1)):
+                events.setdefault((kind, t.astimezone(tz).date()), []).append((t, d))
+    out = []
+    for (kind, day), evs in events.items():
+        running = peak = 0
+        for _, d in sorted(evs):  # a release (-1) sorts before a start (+1) at one instant
+            running += d
+            peak = max(peak, running)
+        out.append((kind, day, peak))
+    return out
+
+
+def _starts_per_slot_py(rows, slot_seconds: int) -> dict[int, int]:
+    """What _SLOTS_SQL returns: {starts by one nurse in one slot: how many such slots}."""
+    per: dict[tuple, int] = {}
+    for nurse_id, started_at in rows:
+        key = (nurse_id, int(started_at.timestamp() // slot_seconds))
+        per[key] = per.get(key, 0) + 1
+    hist: dict[int, int] = {}
+    for n in per.values():
+        hist[n] = hist.get(n, 0) + 1
+    return dict(sorted(hist.items()))
+
+
 def occupancy(filters: Filters, tz: ZoneInfo) -> Occupancy:
     """Chair-hours open, booked and used, by clock hour and by day (weekday filter: those days
     only; hour filter: that hour's row only), and the daily peaks. Four queries plus the world."""
@@ -178,13 +229,20 @@ def occupancy(filters: Filters, tz: ZoneInfo) -> Occupancy:
         chairs = Chair.objects.filter(active=True, area=filters.area).count()
     else:
         chairs = len(world.chairs)
-    inner, params = _held(filters, tz, center.turnover_minutes).query.sql_with_params()
-    zone = str(tz)
-    with connection.cursor() as cursor:
-        cursor.execute(_HOURS_SQL.format(inner=inner), (*params, zone, zone))
-        hour_rows = cursor.fetchall()
-        cursor.execute(_PEAK_SQL.format(inner=inner), (*params, zone, zone))
-        peak_rows = cursor.fetchall()
+    held = _held(filters, tz, center.turnover_minutes)
+    if connection.vendor == "postgresql":
+        inner, params = held.query.sql_with_params()
+        zone = str(tz)
+        with connection.cursor() as cursor:
+            cursor.execute(_HOURS_SQL.format(inner=inner), (*params, zone, zone))
+            hour_rows = cursor.fetchall()
+            cursor.execute(_PEAK_SQL.format(inner=inner), (*params, zone, zone))
+            peak_rows = cursor.fetchall()
+    else:
+        # The embedded run (SQLite) has no generate_series or AT TIME ZONE: the same rows,
+        # computed from one read of the held sessions.
+        rows = list(held)
+        hour_rows, peak_rows = _hour_rows_py(rows, tz), _peak_rows_py(rows, tz)
 
     def wanted_day(day: dt.date) -> bool:
         return filters.weekday is None or day.weekday() == filters.weekday
@@ -309,7 +367,13 @@ def nurse_figures(filters: Filters, tz: ZoneInfo) -> NurseFigures:
         .values_list("nurse_id", "started_at")
         .query.sql_with_params()
     )
-    with connection.cursor() as cursor:
-        cursor.execute(_SLOTS_SQL.format(inner=inner), (*params, slot_minutes * 60))
-        per_slot = {int(n): int(c) for n, c in cursor.fetchall()}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SLOTS_SQL.format(inner=inner), (*params, slot_minutes * 60))
+            per_slot = {int(n): int(c) for n, c in cursor.fetchall()}
+    else:
+        per_slot = _starts_per_slot_py(
+            held.filter(started_at__isnull=False).values_list("nurse_id", "started_at"),
+            slot_minutes * 60,
+        )
     return NurseFigures(nurses=nurses, starts_per_slot=per_slot, slot_minutes=slot_minutes)

@@ -1,6 +1,8 @@
 """Chair-hours booked and used by hour and day, peaks, nurse load, starts per stagger slot."""
 
 import datetime as dt
+import importlib
+import types
 
 import pytest
 
@@ -9,6 +11,16 @@ from tests.analytics.conftest import period
 from tests.conftest import TZ
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True, params=["database", "python"])
+def aggregation_path(request, monkeypatch):
+    """Every known answer here holds twice: aggregated in PostgreSQL, and by the Python path
+    the embedded run takes on SQLite (which has no generate_series or AT TIME ZONE)."""
+    if request.param == "python":
+        module = importlib.import_module("analytics.selectors.occupancy")
+        monkeypatch.setattr(module, "connection", types.SimpleNamespace(vendor="sqlite"))
+    return request.param
 
 
 def test_booked_and_used_by_hour(history, past_monday, clinic):
