@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from scheduling import views
+from scheduling.views import staff as staff_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +33,8 @@ urlpatterns = [
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/contact/", views.patient_contact, name="patient_contact"),
+    path("staff/", staff_views.staff_list, name="staff"),
+    path("staff/<int:pk>/", staff_views.staff_update, name="staff_update"),
     path(
         "patients/<int:pk>/availability/",
         views.patient_availability,
