@@ -75,7 +75,14 @@ class PatientAdmin(admin.ModelAdmin):
     ]
     list_filter = ["preferred_channel", "sms_consent", "email_consent", "language"]
     search_fields = ["mrn", "last_name", "first_name", "email", "mobile"]
-    readonly_fields = ["sms_opted_out_at", "created_at"]
+    # When/how consent was recorded is set by the contact services, shown here read-only.
+    readonly_fields = [
+        "sms_opted_out_at",
+        "created_at",
+        "email_consent_at",
+        "sms_consent_at",
+        "consent_source",
+    ]
     fieldsets = [
         (None, {"fields": ["mrn", ("first_name", "last_name"), "date_of_birth"]}),
         (
@@ -86,6 +93,7 @@ class PatientAdmin(admin.ModelAdmin):
                     "mobile",
                     "preferred_channel",
                     ("email_consent", "sms_consent"),
+                    ("email_consent_at", "sms_consent_at", "consent_source"),
                     "email_opted_out",
                     "sms_opted_out_at",
                     "time_zone",
