@@ -163,3 +163,15 @@ def make_patient(db):
         return Patient.objects.create(**defaults)
 
     return make
+
+
+@pytest.fixture
+def celery_eager(monkeypatch):
+    """Tasks run in the calling process. Sets it on the Celery app itself: once any test has
+    read the app's configuration, override_settings(CELERY_TASK_ALWAYS_EAGER=...) no longer
+    reaches it (the planner tests waited forever for a task nobody ran in the full suite)."""
+    from infusion_center.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    monkeypatch.setattr(app.conf, "task_eager_propagates", True)
+    return app

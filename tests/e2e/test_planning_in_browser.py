@@ -20,11 +20,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.django_db(trans
 
 
 def test_coordinator_plans_the_due_pipeline_and_books_the_chosen(
-    new_page, clinic, make_staff, due_ocrevus, due_tysabri, settings
+    new_page, clinic, make_staff, due_ocrevus, due_tysabri, settings, celery_eager
 ):
     from scheduling.models import InfusionSession, PlanProposal, ProposalStatus
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # the solve runs when the run is committed
+    # the solve runs when the run is committed (celery_eager)
     make_staff("front_desk", username="coordinator")
     patients = [
         due_ocrevus(8, first_name="Olga", last_name="Ocrevus"),

@@ -4,7 +4,6 @@ send them; a slot someone else took comes back as a 409 with the fresh proposal 
 import datetime as dt
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 
 from scheduling.models import PlanProposal, PlanRun, ProposalStatus
@@ -19,9 +18,8 @@ def _horizon():
     return start, start + dt.timedelta(days=20)
 
 
-@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
 def test_run_review_and_book_from_one_screen(
-    login, front_desk, due_ocrevus, due_tysabri, django_capture_on_commit_callbacks
+    login, front_desk, due_ocrevus, due_tysabri, django_capture_on_commit_callbacks, celery_eager
 ):
     patients = [due_ocrevus(8), due_tysabri(5)]
     client = login(front_desk)
