@@ -82,12 +82,18 @@ def span_minutes(start, end):
         return ""
 
 
-ROLE_LABELS = {"front_desk": "Front desk", "nurse": "Nurse", "manager": "Manager"}
+ROLE_LABELS = {
+    "front_desk": "Front desk",
+    "nurse": "Nurse",
+    "charge_nurse": "Charge nurse",
+    "manager": "Manager",
+}
 
 
 @register.filter
 def roles_label(roles):
-    return ", ".join(ROLE_LABELS.get(r, r) for r in sorted(roles or ()))
+    # Only the clinic roles: other groups (e.g. two_factor_exempt) are settings, not who you are.
+    return ", ".join(ROLE_LABELS[r] for r in sorted(roles or ()) if r in ROLE_LABELS)
 
 
 GATES = {

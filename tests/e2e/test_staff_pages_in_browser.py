@@ -65,8 +65,8 @@ def test_coordinator_books_ocrevus_series_for_new_patient(
     expect(page).to_have_url(re.compile(r"/board/$"))
 
     page.goto(f"/board/?date={clinic_day.isoformat()}")
-    expect(page.locator(".block")).to_have_count(1)
-    page.locator(".block").first.click()
+    expect(page.locator("button.block")).to_have_count(1)
+    page.locator("button.block").first.click()
     expect(page.locator("#panel")).to_contain_text("Omar Existing")
     expect(page.locator("#panel")).to_contain_text("Labs missing")
     axe_check(page, "board")
@@ -200,8 +200,10 @@ def test_nurse_opens_roster_checks_in_and_prints(
     page = new_page()
     sign_in(page, "nurse_kim")
     expect(page).to_have_url(re.compile(r"/roster/$"))
-    page.goto("/book/")
-    assert "403" in page.title() or page.locator("body").inner_text().strip().startswith("403")
+    refused = page.goto("/book/")
+    # The styled 403 page: the status, and a sentence with a way back (not a bare "403").
+    assert refused.status == 403
+    expect(page.locator("body")).to_contain_text("this page belongs to another role")
     page.goto(f"/roster/?date={clinic_day.isoformat()}")
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(3)
