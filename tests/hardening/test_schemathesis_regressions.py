@@ -79,3 +79,16 @@ def test_building_a_template_from_a_form_body_is_refused_not_built_from_defaults
     )
     assert r.status_code == 415
     assert not WeeklyTemplate.objects.exists()
+
+
+def test_a_nul_in_a_form_body_or_query_is_a_400_not_a_500(desk, clinic):
+    """schemathesis (CI run): a form-encoded POST /api/series/ with a NUL in the protocol code
+    reached a PostgreSQL lookup and answered 500."""
+    r = desk.post(
+        "/api/series/",
+        data="protocol=k%00j&first_dose=1",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert r.status_code == 400
+    assert "NUL" in r.json()["detail"]
+    assert desk.get("/api/sessions/?status=book%00ed").status_code == 400
