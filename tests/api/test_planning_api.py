@@ -51,7 +51,9 @@ def test_a_bad_template_cell_is_a_400(client_as, draft):
         assert response.status_code == 400, cell
 
 
-def test_run_the_planner_and_book_a_proposal(desk, due_ocrevus, django_capture_on_commit_callbacks):
+def test_run_the_planner_and_book_a_proposal(
+    desk, due_ocrevus, django_capture_on_commit_callbacks, celery_eager
+):
     due_ocrevus(8)
     start = today() + dt.timedelta(days=1)
     body = {
@@ -59,12 +61,7 @@ def test_run_the_planner_and_book_a_proposal(desk, due_ocrevus, django_capture_o
         "date_to": (start + dt.timedelta(days=20)).isoformat(),
         "time_limit": 5,
     }
-    from django.test import override_settings
-
-    with (
-        override_settings(CELERY_TASK_ALWAYS_EAGER=True),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         created = desk.post("/api/planner/runs/", body, format="json")
     assert created.status_code == 202, created.json()
     run = desk.get(f"/api/planner/runs/{created.json()['id']}/").json()
