@@ -62,6 +62,8 @@ PROTECT_UNTIL = int(os.environ.get("PROTECT_UNTIL", 24 * 60))
 RELEASE_HOURS = int(os.environ.get("RELEASE_HOURS", 72))
 HEADROOM = float(os.environ.get("HEADROOM", 1.0))
 PROTECTED = tuple(os.environ.get("PROTECTED", "2to4h,gt4h").split(","))
+PLAN_RELEASE_HOURS = int(os.environ.get("PLAN_RELEASE_HOURS", 72))
+SHIFT = int(os.environ.get("SHIFT", 0))
 
 
 @contextmanager
@@ -186,6 +188,7 @@ def run(reqs, strategy, guide=None):
                 day_sessions=day,
                 request=req,
                 day=_days.DAY,
+                shift_minutes=SHIFT,
                 time_limit=2.0,
             )
             fits["calls"] += 1
@@ -193,7 +196,7 @@ def run(reqs, strategy, guide=None):
             if fp is not None:
                 fits["placed"] += 1
                 fits["moves"] += len(fp.moves)
-                assert not any(m.time_changed for m in fp.moves)
+                assert SHIFT or not any(m.time_changed for m in fp.moves)
                 index = BusyIndex(fp.busy_after)
                 placements = fp.placements
         if placements is None:
@@ -240,9 +243,16 @@ def main(n_days: int = 5) -> None:
         for seed in range(n_days):
             reqs = _days.make_requests(demand, 1000 + seed)
             for s in strategies:
-                booked, devs, _, fits = run(
-                    reqs, s, guide if s in ("template", "tmpl+fit") else None
-                )
+                g = guide if s in ("template", "tmpl+fit") else None
+                if s == "plan+fit":
+                    ptpl, _ = template_from_due(reqs)
+                    g = TemplateGuide(
+                        ptpl,
+                        release_hours=PLAN_RELEASE_HOURS,
+                        protect_until_minute=24 * 60,
+                        protected_classes=("le1h", "1to2h", "2to4h", "gt4h"),
+                    )
+                booked, devs, _, fits = run(reqs, s, g)
                 totals[s][0] += len(reqs)
                 totals[s][1] += booked
                 totals[s][2] += devs

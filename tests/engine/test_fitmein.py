@@ -107,3 +107,34 @@ def test_fits_as_is_needs_no_moves():
     c, ch, ns = center(), chairs("recliner", "recliner"), nurses(1)
     fp = fit_me_in(center=c, chairs=ch, nurses=ns, day_sessions=[], request=request(), day=D)
     assert fp is not None and fp.moves == () and fp.status == "fits"
+
+
+def test_the_fast_deal_repacks_and_says_so():
+    """The fragmented day is solved by the greedy deal (no CP-SAT): status 'repacked'."""
+    c, ch, ns, b = fragmented()
+    req = request(timing=EIGHT_H, patient_id=9)
+    fp = fit_me_in(
+        center=c, chairs=ch, nurses=ns, day_sessions=[DaySession(x) for x in b], request=req, day=D
+    )
+    assert fp is not None and fp.status == "repacked"
+
+
+def test_every_chair_taken_at_some_instant_is_refused_at_once():
+    """Both chairs busy 11-15: no 8-hour stay fits with times kept, and the call says so without
+    waiting out the CP-SAT limit."""
+    c = center(turnover=0)
+    b = [
+        busy(1, at(D, 11), chair_id=1, nurse_id=1, patient_id=1, timing=FOUR_H, turnover=0),
+        busy(2, at(D, 11), chair_id=2, nurse_id=1, patient_id=2, timing=FOUR_H, turnover=0),
+    ]
+    req = request(timing=EIGHT_H, patient_id=9)
+    fp = fit_me_in(
+        center=c,
+        chairs=chairs("recliner", "recliner"),
+        nurses=nurses(1),
+        day_sessions=[DaySession(x) for x in b],
+        request=req,
+        day=D,
+        time_limit=30.0,
+    )
+    assert fp is None
