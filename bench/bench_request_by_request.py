@@ -17,9 +17,17 @@ calls arrive over the 14 days before the day and each is booked at once. Strateg
 - plan+fit:  the day's template taken from its known due pipeline (the planner places every
              predictable dose; relapse steroids are left out as unpredictable), every class
              protected, plus fit-me-in.
+- plan+hold: the planner's proposals for the due pipeline sent to the patients and held for
+             them (scheduling/planning/holds.py): until the release horizon nobody else is
+             offered a held chair, nurse and start; each patient's own held start ranks like
+             a template start; with URGENT=1 the plan also keeps places for the relapse
+             steroids the mix makes likely (10 per 88 due doses), which only they may take;
+             fit-me-in repacks held plans' chairs and nurses too (their times stay).
 
 Environment knobs for experiments: RELEASE_HOURS (72), HEADROOM (1.0), PROTECT_UNTIL
-(minutes, 1440), PROTECTED (2to4h,gt4h), STRATEGIES.
+(minutes, 1440), PROTECTED (2to4h,gt4h), STRATEGIES; for plan+fit / plan+hold
+PLAN_RELEASE_HOURS (72), PLAN_LIMIT (planner seconds, 10), URGENT (1); SHIFT (minutes a
+fit-me-in may move an unconfirmed session, 0).
 
 Prints turned-away % and mean minutes from the preferred time per strategy and demand.
 Targets: with template + fit-me-in <= 0.3 % turned away at 82 % and <= 1 % at 91 %, mean
@@ -35,6 +43,7 @@ import statistics
 import sys
 import time as _time
 from contextlib import contextmanager
+from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -43,6 +52,7 @@ from scheduling.engine import (  # noqa: E402
     BusyIndex,
     BusySession,
     DaySession,
+    Hold,
     Leg,
     PlanRequest,
     PlanWorld,
@@ -120,13 +130,42 @@ def template_for(demand: float, seed: int):
     return tpl, _time.perf_counter() - t0
 
 
-def template_from_due(reqs, time_limit=10.0):
+ANON = 1_000_000  # patient ids of the urgent places kept for relapse steroids
+URGENT = int(os.environ.get("URGENT", 1))
+
+
+def template_from_due(reqs, time_limit=10.0, urgent=False):
     """The day's template from its known due pipeline: the planner places every predictable
     dose (relapse steroids are not predictable and are left out) and its starts, counted
-    per slot and duration class, become the day's template."""
+    per slot and duration class, become the day's template. With `urgent`, the plan also
+    keeps places for the relapse steroids the mix makes likely (10 of every 88 due doses,
+    1 h, preferred times drawn like the patients'), as a center keeps urgent slots."""
     center, chairs, nurses = _days.make_center()
     due = [r for r in reqs if "relapse" not in r.name]
-    prs = [
+    extra = []
+    if urgent:
+        import random
+
+        rng = random.Random(len(due))
+        steroid = next(m for m in _days.MIX if "relapse" in m[0])[1]
+        for k in range(round(len(due) * 10 / 88)):
+            if rng.random() < 0.6:
+                pref = rng.randrange(8 * 60, 11 * 60 + 1, 15)
+            else:
+                pref = rng.randrange(_days.OPEN, _days.CLOSE - 60 + 1, 15)
+            extra.append(
+                PlanRequest(
+                    ANON + k,
+                    ANON + k,
+                    (Leg(1, 0, steroid),),
+                    None,
+                    None,
+                    _days.DAY,
+                    _days.DAY,
+                    preferred_minute=pref,
+                )
+            )
+    prs = extra + [
         PlanRequest(
             r.id,
             r.id,
@@ -150,14 +189,67 @@ def template_from_due(reqs, time_limit=10.0):
     return tpl, res
 
 
-def run(reqs, strategy, guide=None):
+PLAN_LIMIT = float(os.environ.get("PLAN_LIMIT", 10))
+
+
+def holds_from_due(reqs, time_limit=PLAN_LIMIT):
+    """The planner's proposals for the day's due pipeline, as holds for their patients (what
+    the coordinator sends to patients to confirm), and the plan's mean minutes from the
+    preferred time."""
+    _, res = template_from_due(reqs, time_limit, urgent=bool(URGENT))
+    pref = {r.id: r.preferred_minute for r in reqs}
+    holds, busy, devs = {}, {}, []
+    for p in res.proposals:
+        pl = p.placements[0]
+        tl = pl.timeline
+        stay = int((tl.observation_end - tl.start).total_seconds() // 60)
+        holds[p.patient_id] = Hold(p.patient_id, tl.start.astimezone(_days.TZ), stay)
+        busy[p.patient_id] = BusySession(
+            -p.patient_id,
+            p.patient_id,
+            pl.chair_id,
+            pl.nurse_id,
+            tl.start,
+            tl.observation_end,
+            tl.chair_release_at,
+        )
+        if p.patient_id < ANON:
+            devs.append(abs(minute_of(tl.start) - pref[p.patient_id]))
+    return holds, busy, statistics.mean(devs) if devs else 0.0
+
+
+def run(reqs, strategy, guide=None, holds=None, hold_busy=None):
+    """Book `reqs` one by one in call order; `holds` (patient id -> Hold) are planner
+    proposals held for their patients until PLAN_RELEASE_HOURS before the day, each let go
+    once its patient has booked."""
     center, chairs, nurses = _days.make_center()
+    holds = dict(holds or {})
+    hold_busy = dict(hold_busy or {})
+    kinds = {r.id: (r.skill, r.kind) for r in reqs}
+    empty = WeeklyTemplate(15, {_days.DAY.weekday(): (_days.OPEN, _days.CLOSE)}, {})
     index = BusyIndex()
     info: dict[int, tuple] = {}
     booked, devs, placed = 0, [], []
     fits = {"calls": 0, "placed": 0, "moves": 0, "seconds": 0.0}
     for r in reqs:
         req = slot_request(r, limit=200 if strategy == "fcfs" else 1)
+        search_index = index
+        held: list[BusySession] = []
+        if strategy == "plan+hold":
+            own = holds.get(r.id)
+            guide = TemplateGuide(
+                empty, protected_classes=(), holds=[own] if own is not None else ()
+            )
+            if r.arrives < _days.local(_days.DAY, _days.OPEN) - timedelta(hours=PLAN_RELEASE_HOURS):
+                # a relapse steroid (no hold of its own) may take any urgent place
+                urgent_ok = own is None
+                real = [b for t in index.chair.values() for b in t.labels]
+                held = [
+                    hold_busy[p]
+                    for p in holds
+                    if p != r.id and p in hold_busy and not (urgent_ok and p >= ANON)
+                ]
+                search_index = BusyIndex(real + held)
         if strategy == "old":
             with old_weights():
                 slots = find_slots(
@@ -168,7 +260,7 @@ def run(reqs, strategy, guide=None):
                 center=center,
                 chairs=chairs,
                 nurses=nurses,
-                busy=index,
+                busy=search_index,
                 request=req,
                 guide=guide,
                 now=r.arrives,
@@ -178,8 +270,11 @@ def run(reqs, strategy, guide=None):
                 min(slots, key=lambda s: (abs(minute_of(s.start) - r.preferred_minute), s.start))
             ]
         placements = slots[0].placements if slots else None
-        if placements is None and strategy in ("tmpl+fit", "plan+fit"):
+        if placements is None and strategy in ("tmpl+fit", "plan+fit", "plan+hold"):
             day = [DaySession(b, *info[b.id]) for t in index.chair.values() for b in t.labels]
+            # held plans are repacked too (their chairs and nurses are only a plan; their
+            # times stay), so a repack never lands a booking on someone's held chair time
+            day += [DaySession(b, *kinds.get(b.patient_id, (None, None))) for b in held]
             t0 = _time.perf_counter()
             fp = fit_me_in(
                 center=center,
@@ -197,7 +292,10 @@ def run(reqs, strategy, guide=None):
                 fits["placed"] += 1
                 fits["moves"] += len(fp.moves)
                 assert SHIFT or not any(m.time_changed for m in fp.moves)
-                index = BusyIndex(fp.busy_after)
+                index = BusyIndex([b for b in fp.busy_after if b.id >= 0])
+                for b in fp.busy_after:
+                    if b.id < 0:
+                        hold_busy[b.patient_id] = b
                 placements = fp.placements
         if placements is None:
             continue
@@ -215,6 +313,14 @@ def run(reqs, strategy, guide=None):
             )
         )
         info[r.id] = (r.skill, r.kind)
+        holds.pop(r.id, None)
+        if strategy == "plan+hold" and r.id not in (hold_busy or {}):
+            # a relapse steroid used the urgent place it overlaps (if any)
+            for p in [p for p in holds if p >= ANON]:
+                hb = hold_busy[p]
+                if hb.start < tl.chair_release_at and tl.start < hb.chair_release_at:
+                    holds.pop(p)
+                    break
         booked += 1
         devs.append(abs(minute_of(tl.start) - r.preferred_minute))
         placed.append((tl.start, r.stay))
@@ -222,7 +328,9 @@ def run(reqs, strategy, guide=None):
 
 
 def main(n_days: int = 5) -> None:
-    strategies = os.environ.get("STRATEGIES", "fcfs,old,search,template,tmpl+fit").split(",")
+    strategies = os.environ.get("STRATEGIES", "fcfs,old,search,template,tmpl+fit,plan+hold").split(
+        ","
+    )
     print(
         f"request by request, {n_days} generated days per level ({_days.N_CHAIRS} chairs, "
         f"{_days.N_NURSES} nurses, 07-19)"
@@ -240,6 +348,7 @@ def main(n_days: int = 5) -> None:
         )
         totals = {s: [0, 0, []] for s in strategies}
         fit_tot = {"calls": 0, "placed": 0, "moves": 0, "seconds": 0.0}
+        plan_devs: list[float] = []
         for seed in range(n_days):
             reqs = _days.make_requests(demand, 1000 + seed)
             for s in strategies:
@@ -252,11 +361,15 @@ def main(n_days: int = 5) -> None:
                         protect_until_minute=24 * 60,
                         protected_classes=("le1h", "1to2h", "2to4h", "gt4h"),
                     )
-                booked, devs, _, fits = run(reqs, s, g)
+                h = hb = None
+                if s == "plan+hold":
+                    h, hb, plan_dev = holds_from_due(reqs)
+                    plan_devs.append(plan_dev)
+                booked, devs, _, fits = run(reqs, s, g, h, hb)
                 totals[s][0] += len(reqs)
                 totals[s][1] += booked
                 totals[s][2] += devs
-                if s in ("tmpl+fit", "plan+fit"):
+                if s in ("tmpl+fit", "plan+fit", "plan+hold"):
                     for k in fit_tot:
                         fit_tot[k] += fits[k]
         for s in strategies:
@@ -269,6 +382,10 @@ def main(n_days: int = 5) -> None:
             f"{fit_tot['placed']} placed, {fit_tot['moves']} chair/nurse moves, "
             f"{fit_tot['seconds'] / max(1, fit_tot['calls']):.2f} s per call"
         )
+        if plan_devs:
+            print(
+                f"        plan+hold: the plans' own mean min from pref {statistics.mean(plan_devs):.1f}"
+            )
 
 
 if __name__ == "__main__":

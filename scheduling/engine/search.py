@@ -382,6 +382,8 @@ def find_slots(
                 turnover_minutes=center.turnover_minutes,
                 n_points=npts,
                 step_minutes=step_min,
+                day=d,
+                patient_id=request.patient_id,
             )
         for k, key in best.items():
             s = o + k * step

@@ -36,7 +36,9 @@ Public API (signatures are the contract the planner UI calls)
   ``protect_until_minute``; 12 * 60 protects only morning starts) is a token that keeps a
   chair over its stay; a booked session of that class consumes the token nearest its start,
   and a request of another class may not take a start that would leave too few chairs for
-  the unconsumed tokens. After the horizon anyone may take them.
+  the unconsumed tokens. After the horizon anyone may take them. ``holds=[Hold(patient_id,
+  start, chair_minutes)]`` (planner proposals sent to patients): for its patient the held
+  start costs nothing (the caller passes other patients' holds to the search as busy).
 
 The CP-SAT model (``build_template``), per weekday independently:
 - ``n[s, c]`` >= 0 integer: starts of class c at slot s; ``sum_s n[s, c] == count_c`` when it
@@ -319,11 +321,31 @@ def build_template(
     return WeeklyTemplate(sm, dict(hours), out, cmins, status, objective)
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A planner proposal sent to its patient: the chair time is held for them.
+
+    ``start`` is timezone-aware in the center's time zone (its date and clock time are the
+    local ones); ``chair_minutes`` the stay (turnover is added by the guide)."""
+
+    patient_id: int
+    start: dt.datetime
+    chair_minutes: int
+
+
 class TemplateGuide:
     """How the slot search follows a published template (see the module docstring).
 
     ``day_view(...)`` is what the search calls once per candidate day; it counts what is
-    already booked that day from the busy index (class from each session's stay length)."""
+    already booked that day from the busy index (class from each session's stay length).
+
+    ``holds`` are planner proposals sent to patients who have not answered yet: for its own
+    patient a held start costs nothing, like a template start. The caller keeps the chair
+    time of everyone else's holds from the search until the release horizon by passing them
+    as busy sessions (chair, nurse and start exactly as planned). Why: the due pipeline is
+    known weeks ahead, and a plan made for all of it books everyone only if the patients it
+    was made for get the times it chose (booked one by one, early callers take what later
+    long infusions needed)."""
 
     def __init__(
         self,
@@ -333,12 +355,16 @@ class TemplateGuide:
         protected_classes: Iterable[str] = ("2to4h", "gt4h"),
         protect_until_minute: int = 24 * 60,
         weight: float = 0.5,
+        holds: Iterable[Hold] = (),
     ) -> None:
         self.template = template
         self.release_hours = release_hours
         self.protected = frozenset(protected_classes)
         self.protect_until = protect_until_minute
         self.weight = weight
+        self.holds: dict[dt.date, list[Hold]] = defaultdict(list)
+        for h in holds:
+            self.holds[h.start.date()].append(h)
 
     def released(self, day_open: dt.datetime, now: dt.datetime | None) -> bool:
         """After the release horizon anyone may take protected starts."""
@@ -357,6 +383,8 @@ class TemplateGuide:
         turnover_minutes: int,
         n_points: int,
         step_minutes: int,
+        day: dt.date | None = None,
+        patient_id: int | None = None,
     ) -> DayGuide:
         """Template starts still free for `request_class` and chairs reserved at each grid
         point (minute day_open_minute + i*step) for protected classes.
@@ -401,6 +429,10 @@ class TemplateGuide:
                     hi = min(n_points, -(-(m + dur - day_open_minute) // step_minutes))
                     for i in range(lo, hi):
                         reserved[i] += 1
+        for h in self.holds.get(day, ()) if day is not None else ():
+            if h.patient_id == patient_id:
+                local = h.start.hour * 60 + h.start.minute
+                free.add(local - local % sm)
         return DayGuide(frozenset(free), tuple(reserved), self.weight)
 
 
@@ -422,6 +454,7 @@ __all__ = [
     "ClassDemand",
     "DURATION_CLASSES",
     "DayGuide",
+    "Hold",
     "TemplateGuide",
     "WeeklyTemplate",
     "build_template",

@@ -184,3 +184,25 @@ def published_guide(center: CenterSettings | None = None) -> etemplate.TemplateG
             _GUIDE_CACHE.clear()
         _GUIDE_CACHE[key] = guide
     return guide
+
+
+def guide_with_holds(guide, holds, center: CenterSettings) -> etemplate.TemplateGuide:
+    """`guide` (or, with none published, an empty template's) plus the patient's own held
+    starts, which then rank like template starts."""
+    if guide is None:
+        protect = center.template_protect_until
+        return etemplate.TemplateGuide(
+            etemplate.WeeklyTemplate(15, {}, {}),
+            release_hours=center.template_release_hours,
+            protected_classes=(),
+            protect_until_minute=protect.hour * 60 + protect.minute,
+            holds=holds,
+        )
+    return etemplate.TemplateGuide(
+        guide.template,
+        release_hours=guide.release_hours,
+        protected_classes=guide.protected,
+        protect_until_minute=guide.protect_until,
+        weight=guide.weight,
+        holds=holds,
+    )

@@ -49,7 +49,8 @@ def availability(
     best of each day first, then morning/afternoon variety); `spread="day"` more options on
     the searched day(s), spaced apart."""
     from patients.availability import availability_for
-    from scheduling.planning.templates import published_guide
+    from scheduling.planning.holds import held_chair_time
+    from scheduling.planning.templates import guide_with_holds, published_guide
 
     # Read the dose rules once for the specs here and in next_due_for.
     prefetch_related_objects([protocol], "dose_rules")
@@ -79,13 +80,21 @@ def availability(
         availability=availability_for(patient),
         preferred_minute=patient.preferred_minute,
     )
+    guide = published_guide(world.center_row) if use_template else None
+    busy = world.busy
+    if use_template:
+        # sent planner proposals hold their chair time (scheduling/planning/holds.py)
+        held, own = held_chair_time(world=world, patient_id=patient.pk, now=now)
+        busy = busy + held
+        if own:
+            guide = guide_with_holds(guide, own, world.center_row)
     slots = engine.find_slots(
         center=world.center,
         chairs=world.chairs,
         nurses=world.nurses,
-        busy=world.busy,
+        busy=busy,
         request=request,
-        guide=published_guide(world.center_row) if use_template else None,
+        guide=guide,
         now=now,
         spread=spread,
     )

@@ -9,6 +9,7 @@ from scheduling.engine import (
     BusySession,
     ClassDemand,
     DoseTiming,
+    Hold,
     TemplateGuide,
     WeeklyTemplate,
     build_template,
@@ -145,3 +146,16 @@ def test_a_long_session_off_its_token_consumes_it_once():
         center=c, chairs=ch, nurses=ns, busy=b, request=short, guide=guide, now=early
     )
     assert at(D, 8, 30) not in {s.start for s in slots}
+
+
+def test_a_held_start_costs_nothing_for_its_own_patient_only():
+    c, ch, ns = center(), chairs("recliner", "recliner"), nurses(2)
+    hold = Hold(7, at(D, 10), 45)
+    guide = TemplateGuide(WeeklyTemplate(15, dict(HOURS), {}), holds=[hold])
+    mine = request(timing=DoseTiming(0, 45, 0), limit=80, patient_id=7)
+    slots = find_slots(center=c, chairs=ch, nurses=ns, busy=[], request=mine, guide=guide)
+    parts = {s.start: s.score_parts["template"] for s in slots}
+    assert parts[at(D, 10)] == 0 and parts[at(D, 9)] == guide.weight
+    other = request(timing=DoseTiming(0, 45, 0), limit=80, patient_id=8)
+    slots = find_slots(center=c, chairs=ch, nurses=ns, busy=[], request=other, guide=guide)
+    assert {s.score_parts["template"] for s in slots} == {guide.weight}
