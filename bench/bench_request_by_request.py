@@ -26,7 +26,7 @@ calls arrive over the 14 days before the day and each is booked at once. Strateg
 
 Environment knobs for experiments: RELEASE_HOURS (72), HEADROOM (1.0), PROTECT_UNTIL
 (minutes, 1440), PROTECTED (2to4h,gt4h), STRATEGIES; for plan+fit / plan+hold
-PLAN_RELEASE_HOURS (72), PLAN_LIMIT (planner seconds, 10), URGENT (1); SHIFT (minutes a
+PLAN_RELEASE_HOURS (72), PLAN_LIMIT (planner seconds, 30 as the center default), URGENT (1); SHIFT (minutes a
 fit-me-in may move an unconfirmed session, 0).
 
 Prints turned-away % and mean minutes from the preferred time per strategy and demand.
@@ -189,7 +189,7 @@ def template_from_due(reqs, time_limit=10.0, urgent=False):
     return tpl, res
 
 
-PLAN_LIMIT = float(os.environ.get("PLAN_LIMIT", 10))
+PLAN_LIMIT = float(os.environ.get("PLAN_LIMIT", 30))  # the center's default planner limit
 
 
 def holds_from_due(reqs, time_limit=PLAN_LIMIT):
