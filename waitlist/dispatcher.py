@@ -15,12 +15,12 @@ import datetime as dt
 import logging
 
 from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from waitlist.models import (
     FreedSlot,
     FreedStatus,
-    Offer,
     OfferStatus,
     WaitlistEntry,
     WaitlistSettings,
@@ -33,14 +33,20 @@ LOCK_KEY = 0x5741_4954  # "WAIT"
 REMATCH_AFTER = dt.timedelta(minutes=60)
 
 
-def _new_candidates(freed: FreedSlot, since: dt.datetime) -> bool:
-    """An active entry covering the slot's day was added or edited since `since`."""
-    from scheduling.world import center_tz
+def _entry_changes() -> list[tuple[dt.date, dt.date, dt.datetime]]:
+    """(earliest, latest, updated_at) of every active entry: one read per cycle, so telling
+    whether a slot has new candidates costs no query per open slot."""
+    return list(
+        WaitlistEntry.objects.filter(status="active").values_list(
+            "earliest", "latest", "updated_at"
+        )
+    )
 
-    day = freed.start.astimezone(center_tz()).date()
-    return WaitlistEntry.objects.filter(
-        status="active", earliest__lte=day, latest__gte=day, updated_at__gt=since
-    ).exists()
+
+def _new_candidates(freed: FreedSlot, since: dt.datetime, changes, tz) -> bool:
+    """An active entry covering the slot's day was added or edited since `since`."""
+    day = freed.start.astimezone(tz).date()
+    return any(a <= day <= b and at > since for a, b, at in changes)
 
 
 @contextlib.contextmanager
@@ -61,6 +67,7 @@ def _single_cycle():
 
 def run_cycle(*, now: dt.datetime | None = None) -> dict:
     """Run one cycle; returns what it did (counts), or {"skipped": 1} if another runs."""
+    from scheduling.world import center_tz
     from waitlist import services
     from waitlist.services.notify import send_pending
 
@@ -74,15 +81,21 @@ def run_cycle(*, now: dt.datetime | None = None) -> dict:
             "offers_made": 0,
         }
         conf = WaitlistSettings.load()
-        for freed in FreedSlot.objects.filter(status=FreedStatus.OPEN).order_by("start", "pk"):
-            live = Offer.objects.filter(freed=freed, status=OfferStatus.OFFERED).count()
-            if live >= conf.offers_at_once:
+        open_slots = list(
+            FreedSlot.objects.filter(status=FreedStatus.OPEN)
+            .annotate(live=Count("offers", filter=Q(offers__status=OfferStatus.OFFERED)))
+            .order_by("start", "pk")
+        )
+        changes = _entry_changes() if open_slots else []
+        tz = center_tz()
+        for freed in open_slots:
+            if freed.live >= conf.offers_at_once:
                 continue
             stale = (
                 freed.last_matched_at is None  # new, one of its offers ended, or it waited
                 or now - freed.last_matched_at >= REMATCH_AFTER
                 or freed.start < now + dt.timedelta(minutes=conf.min_lead_minutes)  # to close
-                or _new_candidates(freed, freed.last_matched_at)
+                or _new_candidates(freed, freed.last_matched_at, changes, tz)
             )
             if not stale:
                 continue

@@ -34,7 +34,13 @@ from waitlist.models import (
 )
 from waitlist.services.common import audit, offer_snapshot
 from waitlist.services.entries import end_entry
-from waitlist.services.matching import MOVABLE, current_booking, fit_entry, world_for
+from waitlist.services.matching import (
+    MOVABLE,
+    SlotFacts,
+    current_booking,
+    fit_entry,
+    world_for,
+)
 
 # Offers for time closer than this are not held longer than up to it.
 HOLD_MARGIN = dt.timedelta(minutes=30)
@@ -115,6 +121,7 @@ def candidates(freed: FreedSlot, *, today: dt.date) -> list[WaitlistEntry]:
         .exclude(offers__freed=freed)
         .exclude(patient_id=freed.source_patient_id or 0)
         .select_related("patient", "protocol")
+        .prefetch_related("protocol__dose_rules")  # dose_rule_specs for each, no query
     )
     entries.sort(key=lambda e: e.priority_key(today))
     return entries
@@ -157,15 +164,16 @@ def make_offers(freed: FreedSlot, *, now: dt.datetime | None = None) -> list[Off
             return made
         freed.last_matched_at = now
         freed.save(update_fields=["last_matched_at"])
-        world = world_for(freed)
+        entries = candidates(freed, today=now.astimezone(tz).date())
+        facts = SlotFacts(freed, entries)
         rank = len(offers)
-        for entry in candidates(freed, today=now.astimezone(tz).date()):
+        for entry in entries:
             if patient_is_quiet(entry.patient, now, center):
                 # Priority order holds: the slot waits until this patient's morning, and is
                 # looked at again on every cycle until then (a quick check at night).
                 FreedSlot.objects.filter(pk=freed.pk).update(last_matched_at=None)
                 break
-            fit = fit_entry(entry, freed, now=now, min_lead=min_lead, world=world)
+            fit = fit_entry(entry, freed, now=now, min_lead=min_lead, facts=facts)
             if fit is None:
                 continue
             rank += 1
