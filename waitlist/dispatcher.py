@@ -78,6 +78,7 @@ def run_cycle(*, now: dt.datetime | None = None) -> dict:
         stats = {
             "entries_expired": services.expire_entries(),
             "holds_expired": services.expire_holds(now=now),
+            "ended_withdrawn": services.withdraw_ended_entry_offers(),
             "offers_made": 0,
         }
         conf = WaitlistSettings.load()

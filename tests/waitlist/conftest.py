@@ -33,6 +33,18 @@ def visit_day(business_clock):
 
 
 @pytest.fixture
+def one_at_a_time(db):
+    """The center offers a freed slot to one patient at a time (the default is the top three
+    at once): for stories about who is next in line."""
+    from waitlist.models import WaitlistSettings
+
+    conf = WaitlistSettings.load()
+    conf.offers_at_once = 1
+    conf.save()
+    return conf
+
+
+@pytest.fixture
 def sms_outbox(settings):
     from scheduling.notifications.sms import LocmemSmsBackend
 

@@ -79,7 +79,7 @@ def test_accept_moves_the_later_booking_and_its_series(
 
 
 def test_decline_offers_it_to_the_next_patient(
-    clinic, waitlisted, cancelled_slot, sms_outbox, business_clock
+    clinic, waitlisted, cancelled_slot, sms_outbox, business_clock, one_at_a_time
 ):
     a = waitlisted(first_name="A")
     b = waitlisted(first_name="B")

@@ -54,7 +54,14 @@ def test_a_cancel_that_fails_records_nothing(clinic, make_patient, visit_day, bu
 
 
 def test_overdue_patient_is_offered_first(
-    clinic, waitlisted, make_patient, cancelled_slot, sms_outbox, visit_day, business_clock
+    clinic,
+    waitlisted,
+    make_patient,
+    cancelled_slot,
+    sms_outbox,
+    visit_day,
+    business_clock,
+    one_at_a_time,
 ):
     ocr = clinic["protocols"]["ocrelizumab_iv"]
     newcomer = waitlisted(first_name="New")  # dose 1, no due date: last in priority

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_expired_hold_goes_to_the_next_patient(
-    clinic, waitlisted, cancelled_slot, sms_outbox, business_clock
+    clinic, waitlisted, cancelled_slot, sms_outbox, business_clock, one_at_a_time
 ):
     hold = WaitlistSettings.load().hold_minutes
     a = waitlisted(first_name="A")

@@ -29,5 +29,6 @@ from waitlist.services.offers import (  # noqa: F401
     expire_holds,
     fill_by_phone,
     make_offers,
+    withdraw_ended_entry_offers,
     withdraw_slot,
 )

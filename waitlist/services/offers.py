@@ -20,6 +20,7 @@ from scheduling.models import (
 )
 from scheduling.notifications.quiet import is_quiet, next_send_time
 from scheduling.world import center_tz
+from waitlist.freed import record_remainders
 from waitlist.models import (
     EntryStatus,
     FreedSlot,
@@ -323,6 +324,15 @@ def _accept(offer_id: int, *, by, via, actor_label):
     if freed.status != FreedStatus.OPEN:
         return offer, OfferUnavailable(_GONE[OfferStatus.TAKEN], code="taken", offer_id=offer.pk)
     entry = WaitlistEntry.objects.select_related("patient", "protocol").get(pk=offer.entry_id)
+    if entry.status != EntryStatus.ACTIVE:
+        # Booked from another offer a moment ago (a patient can hold offers for two slots):
+        # taking this one too would move that booking again and free the time just filled.
+        _set_status(offer, OfferStatus.WITHDRAWN, f"entry {entry.status}", by=by, via=via)
+        return offer, OfferUnavailable(
+            "You already have an earlier visit from our waitlist.",
+            code="withdrawn",
+            offer_id=offer.pk,
+        )
     try:
         with transaction.atomic():
             booked = _book(offer, entry, by=by, label=actor_label or f"waitlist offer ({via})")
@@ -353,6 +363,7 @@ def _accept(offer_id: int, *, by, via, actor_label):
     freed.filled_session = booked
     freed.filled_at = now
     freed.save(update_fields=["status", "filled_session", "filled_at"])
+    record_remainders(freed=freed, booked=booked)
     end_entry(
         entry,
         EntryStatus.BOOKED,
@@ -443,6 +454,23 @@ def expire_holds(*, now: dt.datetime | None = None) -> int:
             _freed, _offers, offer = _lock_for_answer(offer_id)
             if offer.status == OfferStatus.OFFERED and offer.hold_until <= now:
                 _set_status(offer, OfferStatus.EXPIRED, "no answer within the hold")
+                n += 1
+    return n
+
+
+def withdraw_ended_entry_offers() -> int:
+    """Live offers whose entry ended (booked from another offer, declined for good, removed)
+    are withdrawn, so their slot goes to the next patient now instead of after the hold."""
+    n = 0
+    for offer_id in (
+        Offer.objects.filter(status=OfferStatus.OFFERED)
+        .exclude(entry__status=EntryStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            _freed, _offers, offer = _lock_for_answer(offer_id)
+            if offer.status == OfferStatus.OFFERED:
+                _set_status(offer, OfferStatus.WITHDRAWN, "no longer on the waitlist")
                 n += 1
     return n
 
