@@ -328,7 +328,7 @@ def build_month(seed: int, reuse: bool = False) -> tuple[str, float]:
     return base, time.perf_counter() - t0
 
 
-def simulate(base: str, p_accept: float, at_once: int, seed: int, built: float) -> dict:
+def simulate(base: str, p_accept: float, at_once, seed: int, built: float, max_offers=None) -> dict:
     """One month at acceptance rate p_accept, on a copy of the built month."""
     import time_machine
 
@@ -345,15 +345,31 @@ def simulate(base: str, p_accept: float, at_once: int, seed: int, built: float) 
     from waitlist.models import WaitlistEntry, WaitlistSettings
 
     rng = random.Random(seed * 1000 + round(p_accept * 100))
-    WaitlistSettings.objects.update(offers_at_once=at_once)
+    # The product's defaults as this checkout has them (a reused month may have been built
+    # by an older one), then the run's options.
+    WaitlistSettings.objects.all().delete()
+    conf = WaitlistSettings.load()
+    if at_once is not None:
+        conf.offers_at_once = at_once
+    if max_offers is not None:
+        conf.max_offers_per_slot = max_offers
+    conf.save()
+    at_once = conf.offers_at_once
+    settings_used = (
+        f"offers at once {conf.offers_at_once}, hold {conf.hold_minutes} min, at most "
+        f"{conf.max_offers_per_slot} offers a slot, min lead {conf.min_lead_minutes} min, "
+        f"offer texts exempt from the daily cap: {conf.offer_exempt_from_text_cap}"
+    )
     sessions = list(InfusionSession.objects.filter(status=SessionStatus.BOOKED).order_by("pk"))
     entries = WaitlistEntry.objects.count()
     patients = Patient.objects.count()
     user = User.objects.get(username="bench-desk")
     with time_machine.travel(BUILD_START, tick=False) as clock:
-        return _walk(
+        r = _walk(
             rng, clock, BUILD_START, sessions, entries, patients, user, p_accept, at_once, built
         )
+    r["settings"] = settings_used
+    return r
 
 
 def _walk(rng, clock, start, sessions, entries, patients, user, p_accept, at_once, built):
@@ -439,26 +455,50 @@ def _overlap_hours(freed, session) -> float:
 
 
 def _figures(FreedSlot, FreedStatus, Offer, OfferStatus, **meta) -> dict:
+    """Figures per freed time as the cancellation (or move) freed it: the remainders a shorter
+    visit left and that were offered again count towards the time they came from."""
     rows = list(FreedSlot.objects.select_related("filled_session"))
     offers_by_slot: dict[int, int] = {}
     for freed_id in Offer.objects.values_list("freed_id", flat=True):
         offers_by_slot[freed_id] = offers_by_slot.get(freed_id, 0) + 1
+    children: dict[int, list] = {}
+    for f in rows:
+        if f.parent_id is not None:
+            children.setdefault(f.parent_id, []).append(f)
+
+    def family(f):
+        out, todo = [], [f]
+        while todo:
+            g = todo.pop()
+            out.append(g)
+            todo += children.get(g.pk, [])
+        return out
 
     def group(pred):
-        chosen = [f for f in rows if pred(f)]
+        chosen = [f for f in rows if f.parent_id is None and pred(f)]
         freed_h = sum(f.hours for f in chosen)
-        filled = [f for f in chosen if f.status == FreedStatus.FILLED and f.filled_session]
-        refilled_h = sum(_overlap_hours(f, f.filled_session) for f in filled)
-        minutes = sorted((f.filled_at - f.created_at).total_seconds() / 60 for f in filled)
-        offers = sum(offers_by_slot.get(f.pk, 0) for f in chosen)
+        refilled_h, minutes, fills, offers, filled_roots = 0.0, [], 0, 0, 0
+        for root in chosen:
+            filled = [
+                g
+                for g in family(root)
+                if g.status == FreedStatus.FILLED and g.filled_session is not None
+            ]
+            offers += sum(offers_by_slot.get(g.pk, 0) for g in family(root))
+            refilled_h += sum(_overlap_hours(g, g.filled_session) for g in filled)
+            fills += len(filled)
+            filled_roots += bool(filled)
+            minutes += [(g.filled_at - root.created_at).total_seconds() / 60 for g in filled]
+        minutes.sort()
         return {
             "slots": len(chosen),
             "freed_h": freed_h,
             "refilled_h": refilled_h,
             "share": refilled_h / freed_h if freed_h else 0.0,
-            "fills": len(filled),
+            "fills": fills,
+            "filled_slots": filled_roots,
             "offers": offers,
-            "offers_per_fill": offers / len(filled) if filled else float("nan"),
+            "offers_per_fill": offers / fills if fills else float("nan"),
             "min_median": statistics.median(minutes) if minutes else float("nan"),
             "min_p90": minutes[int(0.9 * (len(minutes) - 1))] if minutes else float("nan"),
         }
@@ -470,6 +510,7 @@ def _figures(FreedSlot, FreedStatus, Offer, OfferStatus, **meta) -> dict:
     meta["under24"] = group(lambda f: f.reason == "cancelled" and lead_h(f) < 24)
     meta["cancels"] = group(lambda f: f.reason == "cancelled")
     meta["chain"] = group(lambda f: f.reason == "moved")
+    meta["remainders"] = sum(f.parent_id is not None for f in rows)
     meta["accepted"] = Offer.objects.filter(status=OfferStatus.ACCEPTED).count()
     meta["offers_total"] = Offer.objects.count()
     return meta
@@ -477,11 +518,12 @@ def _figures(FreedSlot, FreedStatus, Offer, OfferStatus, **meta) -> dict:
 
 def report(r: dict) -> None:
     print(
-        f"\nacceptance {r['p_accept']:.0%}, offers at once {r['at_once']}: "
+        f"\nacceptance {r['p_accept']:.0%}: "
         f"{r['sessions']} sessions booked for {r['patients']} patients, {r['entries']} on the "
         f"waitlist, {r['cancelled']} cancellations "
         f"(built {r['built']:.0f} s, walked {r['walk']:.0f} s, {r['cycles']} dispatcher cycles)"
     )
+    print(f"  settings: {r['settings']}")
     print(
         f"  {'freed time':<34}{'slots':>6}{'freed h':>9}{'refilled h':>11}{'share':>8}"
         f"{'fills':>7}{'offers/fill':>12}{'min median':>11}{'min p90':>9}"
@@ -498,6 +540,10 @@ def report(r: dict) -> None:
             f"{g['share']:>8.1%}{g['fills']:>7}{g['offers_per_fill']:>12.1f}"
             f"{g['min_median']:>11.0f}{g['min_p90']:>9.0f}"
         )
+    print(
+        f"  {r['remainders']} remainders offered again after a shorter visit; "
+        f"{r['accepted']} offers accepted of {r['offers_total']}"
+    )
     target = r["ahead24"]["share"]
     print(f"  target >= 60 % of chair-hours freed >= 24 h ahead refilled: {target:.1%} "
           f"({'met' if target >= 0.60 else 'NOT met'})")  # fmt: skip
@@ -507,7 +553,10 @@ def main() -> None:
     global WEEKS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--accept", default="0.1,0.3")
-    parser.add_argument("--at-once", type=int, default=1)
+    parser.add_argument(
+        "--at-once", type=int, default=None, help="offers at once (default: the setting's)"
+    )
+    parser.add_argument("--max-offers", type=int, default=None, help="(default: the setting's)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument(
@@ -520,7 +569,7 @@ def main() -> None:
     base, built = build_month(args.seed, args.reuse_base)
     print(f"built the month in {built:.0f} s")
     for p in (float(x) for x in args.accept.split(",")):
-        report(simulate(base, p, args.at_once, args.seed, built))
+        report(simulate(base, p, args.at_once, args.seed, built, args.max_offers))
 
 
 if __name__ == "__main__":
