@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from patients.models import PatientProtocol
 from scheduling import engine
 from scheduling.engine.availability import availability_from_json
-from scheduling.models import InfusionSession, SessionStatus
-from scheduling.selectors import dose_history
-from scheduling.services import expected_next_dose
-from scheduling.world import World, dose_rule_specs, load_world
+from scheduling.models import HELD_STATUSES, InfusionSession, SessionStatus
+from scheduling.world import World, center_tz, dose_rule_specs, load_world
 from waitlist.models import FreedSlot, WaitlistEntry
 
 MOVABLE = (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
@@ -84,18 +83,62 @@ def _starts(freed: FreedSlot, step_minutes: int):
 
 class SlotFacts:
     """What matching one freed slot against many entries shares: the day's world and its busy
-    index, built once, and every candidate's open booking, read in one query.
+    index, built once; every candidate's open booking, doses given or booked and doses before
+    the center, each read in one query for all of them.
 
     Why: the dispatcher walks the priority list for each open slot, and most entries do not
-    fit; building the engine's busy index and reading each entry's booking anew for every
-    entry made a cycle cost a few queries and an index build per waitlisted patient (the
-    backfill bench spent ~85 % of its walk in fit_entry, most of it there)."""
+    fit; building the engine's busy index and reading each entry's booking and history anew
+    for every entry made a cycle cost a few queries and an index build per waitlisted patient
+    (the backfill bench spent ~85 % of its walk in fit_entry, most of it there)."""
 
     def __init__(self, freed: FreedSlot, entries, *, world: World | None = None):
         self.world = world if world is not None else world_for(freed)
         self.index = engine.BusyIndex(self.world.busy)
         self.busy_ids = {b.id for b in self.world.busy}
-        self.bookings = current_bookings(entries)
+        self.entries = list(entries)
+        self.bookings = current_bookings(self.entries)
+        self._held: dict[tuple[int, int], list[tuple[int, int, dt.date]]] | None = None
+        self._before_center: dict[tuple[int, int], int] | None = None
+
+    def _load_held(self) -> None:
+        """Every candidate's doses given or booked (dose_history's rows), in one query, read
+        the first time an entry passes the checks that need no query."""
+        tz = center_tz()
+        held: dict[tuple[int, int], list[tuple[int, int, dt.date]]] = {}
+        for pk, patient_id, protocol_id, n, start in (
+            InfusionSession.objects.filter(
+                patient_id__in={e.patient_id for e in self.entries}, status__in=HELD_STATUSES
+            )
+            .order_by("dose_number", "start")
+            .values_list("pk", "patient_id", "protocol_id", "dose_number", "start")
+        ):
+            held.setdefault((patient_id, protocol_id), []).append(
+                (pk, n, start.astimezone(tz).date())
+            )
+        self._held = held
+
+    def history(self, entry: WaitlistEntry, exclude_id: int | None) -> list[engine.GivenDose]:
+        """dose_history(patient, protocol, exclude_id) for a candidate, from the shared read."""
+        if self._held is None:
+            self._load_held()
+        rows = self._held.get((entry.patient_id, entry.protocol_id), [])
+        return [engine.GivenDose(dose_number=n, on=d) for pk, n, d in rows if pk != exclude_id]
+
+    def next_dose(self, entry: WaitlistEntry) -> int:
+        """expected_next_dose(patient, protocol) for a candidate, from the shared reads."""
+        if entry.protocol.courses_as_needed:
+            return 1
+        last = max((g.dose_number for g in self.history(entry, None)), default=0)
+        if last == 0:
+            if self._before_center is None:  # one active treatment per protocol
+                self._before_center = {
+                    (pt, pr): n
+                    for pt, pr, n in PatientProtocol.objects.filter(
+                        patient_id__in={e.patient_id for e in self.entries}, active=True
+                    ).values_list("patient_id", "protocol_id", "doses_before_center")
+                }
+            last = self._before_center.get((entry.patient_id, entry.protocol_id), 0)
+        return last + 1
 
     def index_without(self, moving: list[int]) -> engine.BusyIndex:
         """The busy index with the sessions being moved left out (the shared one when none of
@@ -168,13 +211,11 @@ def fit_entry(
         starts.append((start, local))
     if not starts:
         return None
-    if session is None and expected_next_dose(entry.patient, protocol) != entry.dose_number:
+    if session is None and facts.next_dose(entry) != entry.dose_number:
         return None  # that dose is given, or another comes first
     later = _later_series(session) if session is not None else []
     moving = [s.pk for s in ([session] if session else []) + later]
-    history = dose_history(
-        patient=entry.patient, protocol=protocol, exclude_id=session.pk if session else None
-    )
+    history = facts.history(entry, session.pk if session else None)
     history = [g for g in history if g.dose_number < entry.dose_number]
     busy = facts.index_without(moving)
     leg = engine.Leg(dose_number=entry.dose_number, day_offset=0, timing=rule.timing)
