@@ -100,3 +100,26 @@ def test_the_text_cap_sends_email_instead_when_offers_are_not_an_exception(
     run_cycle()
     assert sms_outbox == []
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [a.patient.email]
+
+
+def test_the_taken_notice_keeps_to_the_text_cap_when_offers_are_not_an_exception(
+    clinic, waitlisted, cancelled_slot, sms_outbox, business_clock, mailoutbox
+):
+    from waitlist import services
+
+    conf = WaitlistSettings.load()
+    conf.offer_exempt_from_text_cap = False
+    conf.save()
+    a = waitlisted(first_name="A")
+    b = waitlisted(first_name="B")
+    freed = cancelled_slot()
+    run_cycle()  # both offered at once: each gets today's one automated text
+    assert sorted(m["to"] for m in sms_outbox) == sorted([a.patient.mobile, b.patient.mobile])
+
+    services.accept_offer(offer=Offer.objects.get(freed=freed, entry=a), via="link")
+    run_cycle()
+
+    assert len(sms_outbox) == 2  # no second text to B the same day
+    taken = OfferMessage.objects.get(offer__entry=b, kind="taken")
+    assert (taken.status, taken.channel) == (MessageStatus.SENT, "email")
+    assert [m.to for m in mailoutbox] == [[b.patient.email]]

@@ -81,7 +81,6 @@ def _texts_today(patient: Patient, center: CenterSettings, now: dt.datetime) -> 
     offers = OfferMessage.objects.filter(
         offer__patient=patient,
         channel=Channel.SMS,
-        kind=MessageKind.OFFER,
         status=MessageStatus.SENT,
         sent_at__gte=since,
     ).count()
@@ -151,9 +150,10 @@ def _one(message, patient, center, conf, now, backend_holder) -> str:
     if channel == Channel.EMAIL and not patient.can_email:
         _finish(message, MessageStatus.SKIPPED, skip_reason="cannot be emailed")
         return "unreachable" if message.kind == MessageKind.OFFER else "skipped"
+    # The "taken" notice follows its offer: an exception to the daily cap only when offers
+    # are (with the top few offered at once, most offers end in one).
     if (
         channel == Channel.SMS
-        and message.kind == MessageKind.OFFER
         and not conf.offer_exempt_from_text_cap
         and _texts_today(patient, center, now) >= center.max_automated_sms_per_day
     ):
@@ -161,7 +161,7 @@ def _one(message, patient, center, conf, now, backend_holder) -> str:
             channel = message.channel = Channel.EMAIL
         else:
             _finish(message, MessageStatus.SKIPPED, skip_reason="daily text limit reached")
-            return "unreachable"
+            return "unreachable" if message.kind == MessageKind.OFFER else "skipped"
     subject, body = render(message, center)
     message.attempts += 1
     try:
