@@ -6,7 +6,9 @@ are booked through scheduling.services.book_session to ~85 % of chair time, each
 the previous dose on file so spacing is real. About 10 % of patients are on the waitlist: most
 are booked later than their due date and would come earlier (entry from max(now, due) to the
 day before their booking), some new patients (dose 1, no booking); half only come mornings or
-on some weekdays, notice 4 h / 24 h / 48 h.
+on some weekdays, notice 4 h / 24 h / 48 h. The list stays at about that size all month:
+each weekday at 08:00 patients join it as others left it (booked, window passed), drawn the
+same way (--static-waitlist: nobody joins, and the list runs dry in week 3).
 
 Then the clock (time-machine) walks the month event by event. About 12 % of sessions are
 cancelled (scheduling.services.cancel, which records the freed time), lead times drawn as in
@@ -21,16 +23,19 @@ when something can have changed, so "minutes to fill" may read up to a minute sh
 
 Figures, at p = 10 % and 30 %: share of freed chair-hours refilled (cancellations at least 24 h
 ahead: the target is >= 60 %; all cancellations; and the chain of moved bookings each fill
-frees), offers per fill, minutes from cancel to fill (median, p90).
+frees; the remainders a shorter visit leaves count towards the time they came from), offers
+per fill, minutes from cancel to fill (median, p90). The waitlist settings are the product's
+defaults unless --at-once / --max-offers say otherwise; the run prints them.
 
-Cost: every booking, cancel, offer and answer goes through the real services on PostgreSQL,
-so it is slow: building 2 weeks took ~6 minutes and the walk ~4-5 minutes per simulated day
-on the shared 2-core machine (use --weeks 1 for a quick look). For a partial run, read the
-figures straight from the database: waitlist_freedslot (reason, status, start, end,
-created_at, filled_at, filled_session) and waitlist_offer.
+Cost: every booking, cancel, offer and answer goes through the real services on PostgreSQL:
+building 4 weeks takes about a minute, the walk 4-6 minutes per acceptance rate on the shared
+2-core machine. --reuse-base walks the month an earlier run built again. For a partial run,
+read the figures straight from the database: waitlist_freedslot (reason, parent, status,
+start, end, created_at, filled_at, filled_session) and waitlist_offer.
 
 Run: .venv/bin/python bench/bench_waitlist.py   (DATABASE_URL defaults to .../infusion_waitlist_bench)
-     options: --accept 0.1,0.3  --at-once 1  --seed 7
+     options: --accept 0.1,0.3  --weeks 4  --at-once 3  --max-offers 40  --seed 7  --reuse-base
+              --static-waitlist
 """
 
 from __future__ import annotations
@@ -328,7 +333,9 @@ def build_month(seed: int, reuse: bool = False) -> tuple[str, float]:
     return base, time.perf_counter() - t0
 
 
-def simulate(base: str, p_accept: float, at_once, seed: int, built: float, max_offers=None) -> dict:
+def simulate(
+    base: str, p_accept: float, at_once, seed: int, built: float, max_offers=None, steady=True
+) -> dict:
     """One month at acceptance rate p_accept, on a copy of the built month."""
     import time_machine
 
@@ -366,13 +373,113 @@ def simulate(base: str, p_accept: float, at_once, seed: int, built: float, max_o
     user = User.objects.get(username="bench-desk")
     with time_machine.travel(BUILD_START, tick=False) as clock:
         r = _walk(
-            rng, clock, BUILD_START, sessions, entries, patients, user, p_accept, at_once, built
-        )
+            rng, clock, BUILD_START, sessions, entries, patients, user, p_accept, at_once, built,
+            steady,
+        )  # fmt: skip
     r["settings"] = settings_used
     return r
 
 
-def _walk(rng, clock, start, sessions, entries, patients, user, p_accept, at_once, built):
+def _late_pool(tz) -> list[tuple]:
+    """Patients booked later than their dose is due (2 days or more), who could come earlier:
+    where waitlist entries come from, as at build time. (session id, patient id, protocol,
+    dose, due date, window early days)."""
+    from scheduling import engine
+    from scheduling.models import InfusionSession, Protocol, SessionStatus
+    from scheduling.world import dose_rule_specs
+
+    protocols = {p.pk: p for p in Protocol.objects.prefetch_related("dose_rules")}
+    rules = {pk: dose_rule_specs(p) for pk, p in protocols.items()}
+    given = {
+        (pt, pr, n): start.astimezone(tz).date()
+        for pt, pr, n, start in InfusionSession.objects.filter(
+            status=SessionStatus.COMPLETED
+        ).values_list("patient_id", "protocol_id", "dose_number", "start")
+    }
+    pool = []
+    for s in InfusionSession.objects.filter(status=SessionStatus.BOOKED).order_by("pk"):
+        prev = given.get((s.patient_id, s.protocol_id, s.dose_number - 1))
+        if prev is None:
+            continue
+        rule = engine.rule_for(rules[s.protocol_id], s.dose_number)
+        due = prev + dt.timedelta(days=rule.interval_days)
+        if (s.start.astimezone(tz).date() - due).days >= 2:
+            pool.append(
+                (s.pk, s.patient_id, protocols[s.protocol_id], s.dose_number, due,
+                 rule.window_early_days)
+            )  # fmt: skip
+    return pool
+
+
+def _top_up(jrng, now, pool, target, last_day, user, counter) -> int:
+    """Patients join the waitlist as others leave it (booked, window passed), so it stays at
+    about WAITLIST_SHARE of the patients all month, as in a running clinic: the same mix as
+    at build time (booked late and would come earlier; some new patients), drawn at random."""
+    from patients.models import Patient
+    from scheduling.models import InfusionSession, Protocol, SessionStatus
+    from scheduling.world import center_tz
+    from waitlist import services as wl
+    from waitlist.models import EntryStatus, WaitlistEntry
+
+    active = WaitlistEntry.objects.filter(status=EntryStatus.ACTIVE).count()
+    if active >= target:
+        return 0
+    tz = center_tz()
+    today = now.astimezone(tz).date()
+    listed = set(WaitlistEntry.objects.values_list("patient_id", flat=True))
+    open_pool = [p for p in pool if p[1] not in listed]
+    jrng.shuffle(open_pool)
+    added = 0
+    while active + added < target:
+        if jrng.random() < NEW_PATIENT_SHARE / WAITLIST_SHARE or not open_pool:
+            counter[0] += 1
+            patient = Patient.objects.create(
+                mrn=f"WJ{counter[0]:05d}",
+                first_name=f"J{counter[0]}",
+                last_name=f"Joiner{counter[0]}",
+                date_of_birth=dt.date(1975, 1, 1),
+                mobile=f"+1617{6660000 + counter[0]:07d}",
+                email=f"j{counter[0]}@example.org",
+            )
+            code = jrng.choice(("ocrelizumab_iv", "natalizumab", "ocrelizumab_hyaluronidase_sc"))
+            wl.add_entry(
+                patient=patient,
+                protocol=Protocol.objects.get(code=code),
+                dose_number=1,
+                earliest=today,
+                latest=max(today, last_day),
+                windows=_windows(jrng),
+                min_notice_hours=jrng.choice((24, 48)),
+                channel="sms",
+                by=user,
+            )
+            added += 1
+            continue
+        session_id, patient_id, protocol, dose, due, early = open_pool.pop()
+        session = InfusionSession.objects.filter(pk=session_id).first()
+        if session is None or session.status != SessionStatus.BOOKED:
+            continue
+        booked = session.start.astimezone(tz).date()
+        earliest = max(today, due - dt.timedelta(days=early))
+        latest = booked - dt.timedelta(days=1)
+        if latest < earliest or latest <= today:
+            continue
+        wl.add_entry(
+            patient=session.patient,
+            protocol=protocol,
+            dose_number=dose,
+            earliest=earliest,
+            latest=latest,
+            windows=_windows(jrng),
+            min_notice_hours=jrng.choice((4, 24, 24, 48)),
+            channel="sms",
+            by=user,
+        )
+        added += 1
+    return added
+
+
+def _walk(rng, clock, start, sessions, entries, patients, user, p_accept, at_once, built, steady):
     from scheduling import services
     from scheduling.models import InfusionSession, SessionStatus
     from waitlist import services as wl
@@ -403,7 +510,15 @@ def _walk(rng, clock, start, sessions, entries, patients, user, p_accept, at_onc
     d = start.date()
     while d <= last_day:
         push(dt.datetime.combine(d, dt.time(9, 0, 30), tzinfo=tz), "cycle")
+        if steady and d.weekday() < 5:
+            push(dt.datetime.combine(d, dt.time(8, 0), tzinfo=tz), "join")
         d += dt.timedelta(days=1)
+    # Joiners have their own generator: the cancellations above and the answers below are
+    # drawn as without them.
+    jrng = random.Random(f"join {p_accept}")
+    pool = _late_pool(tz) if steady else []
+    target = round(WAITLIST_SHARE * len(sessions))
+    joined, listed_sizes, counter = 0, [], [0]
 
     seen = 0
     walk_t0 = time.perf_counter()
@@ -416,6 +531,11 @@ def _walk(rng, clock, start, sessions, entries, patients, user, p_accept, at_onc
             # A booking an accepted offer moved earlier may have passed by now: nothing to cancel.
             if s.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED) and s.start > at:
                 services.cancel(session=s, reason="patient cannot come", by=user)
+        elif kind == "join":
+            from waitlist.models import WaitlistEntry
+
+            listed_sizes.append(WaitlistEntry.objects.filter(status="active").count())
+            joined += _top_up(jrng, at, pool, target, last_day, user, counter)
         elif kind == "answer":
             offer_id, answer = payload
             offer = Offer.objects.get(pk=offer_id)
@@ -445,6 +565,9 @@ def _walk(rng, clock, start, sessions, entries, patients, user, p_accept, at_onc
         FreedSlot, FreedStatus, Offer, OfferStatus,
         p_accept=p_accept, at_once=at_once, sessions=len(sessions), cancelled=cancelled,
         entries=entries, patients=patients, built=built, walk=walk, cycles=cycles,
+        joined=joined, steady=steady,
+        listed_avg=statistics.mean(listed_sizes) if listed_sizes else float("nan"),
+        listed_min=min(listed_sizes, default=0), target=target,
     )  # fmt: skip
 
 
@@ -524,6 +647,14 @@ def report(r: dict) -> None:
         f"(built {r['built']:.0f} s, walked {r['walk']:.0f} s, {r['cycles']} dispatcher cycles)"
     )
     print(f"  settings: {r['settings']}")
+    if r["steady"]:
+        print(
+            f"  waitlist kept at ~{r['target']} ({WAITLIST_SHARE:.0%} of booked sessions): "
+            f"{r['joined']} patients joined during the month; on the list each weekday 08:00 "
+            f"before joiners: mean {r['listed_avg']:.0f}, min {r['listed_min']}"
+        )
+    else:
+        print("  waitlist as built, nobody joins during the month (--static-waitlist)")
     print(
         f"  {'freed time':<34}{'slots':>6}{'freed h':>9}{'refilled h':>11}{'share':>8}"
         f"{'fills':>7}{'offers/fill':>12}{'min median':>11}{'min p90':>9}"
@@ -558,6 +689,11 @@ def main() -> None:
     )
     parser.add_argument("--max-offers", type=int, default=None, help="(default: the setting's)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--static-waitlist",
+        action="store_true",
+        help="nobody joins the waitlist during the month (it runs dry in week 3)",
+    )
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument(
         "--reuse-base", action="store_true", help="walk an earlier run's built month again"
@@ -569,7 +705,11 @@ def main() -> None:
     base, built = build_month(args.seed, args.reuse_base)
     print(f"built the month in {built:.0f} s")
     for p in (float(x) for x in args.accept.split(",")):
-        report(simulate(base, p, args.at_once, args.seed, built, args.max_offers))
+        report(
+            simulate(
+                base, p, args.at_once, args.seed, built, args.max_offers, not args.static_waitlist
+            )
+        )
 
 
 if __name__ == "__main__":
