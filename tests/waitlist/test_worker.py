@@ -61,7 +61,15 @@ def texts(worker_env, to):
 
 
 def test_cancel_offer_expire_next_yes_through_a_real_worker(
-    clinic, clinic_day, make_patient, quiet_off, start_worker, broker, worker_env, covered
+    clinic,
+    clinic_day,
+    make_patient,
+    quiet_off,
+    start_worker,
+    broker,
+    worker_env,
+    covered,
+    one_at_a_time,
 ):
     ocr = clinic["protocols"]["ocrelizumab_iv"]
     window = dict(
