@@ -124,15 +124,15 @@ def test_opted_out_texts_are_never_planned(clinic, clinic_day, make_patient):
 
 
 def test_a_move_does_not_repeat_a_past_due_reminder_the_patient_already_has(booked, clinic_day):
-    from django.utils import timezone
+    import time_machine
 
     prep = live(booked).get(kind="prep")
-    Reminder.objects.filter(pk=prep.pk).update(status="sent", sent_at=timezone.now())
-    # Moved to 2 days from now: its prep time (3 days before) is already past.
-    soon = timezone.now().astimezone(NY).date() + dt.timedelta(days=2)
-    while soon.weekday() >= 5:
-        soon += dt.timedelta(days=1)
-    services.reschedule(session=booked, start=at(soon, 15))
+    # The clock is chosen: a Wednesday 14:00, and the move is to that Friday 15:00, whose
+    # prep time (Tuesday 10:00, 3 days before) is already past whatever day the suite runs.
+    wednesday = clinic_day - dt.timedelta(days=5)
+    with time_machine.travel(at(wednesday, 14), tick=False):
+        Reminder.objects.filter(pk=prep.pk).update(status="sent", sent_at=at(wednesday, 9))
+        services.reschedule(session=booked, start=at(wednesday + dt.timedelta(days=2), 15))
     kinds = set(live(booked).values_list("kind", flat=True))
     assert "prep" not in kinds
     assert "reschedule" in kinds
