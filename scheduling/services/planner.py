@@ -1,7 +1,7 @@
 """The due-pipeline planner: run it over a horizon, book or send its proposals.
 
 start_plan records a PlanRun and queues the solve (Celery, with progress); execute_plan is the
-task's body: one CP-SAT solve (scheduling/engine/planner.py) over every patient due and not
+task's body: one CP-SAT solve (scheduling/engine/planner/) over every patient due and not
 booked, existing bookings fixed, then one PlanProposal per due dose. book_proposal books one
 proposal through the booking service; a proposal whose slot someone else took raises
 BookingConflict (409) after its row was refreshed with a new slot (fresh proposals for the

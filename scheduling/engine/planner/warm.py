@@ -1,0 +1,64 @@
+"""The warm start: the slot search placing requests one by one, least flexible first."""
+
+from __future__ import annotations
+
+from ..constraints import BusyIndex
+from ..search import find_slots
+from ..timeline import session_minutes
+from ..types import BusySession, SlotRequest
+from .types import PlanRequest, PlanWorld
+
+
+def greedy_placements(world: PlanWorld, reqs: list[PlanRequest], horizon, now) -> dict:
+    """Warm start: the slot search places requests one by one, least flexible first."""
+    index = BusyIndex(world.busy)
+    out = {}
+    order = sorted(
+        reqs,
+        key=lambda r: (
+            (r.date_to - r.date_from).days,
+            -sum(session_minutes(leg.timing) for leg in r.legs),
+        ),
+    )
+    sid = -1
+    for r in order:
+        d0, d1 = r.date_from, r.date_to
+        if horizon is not None:
+            d0, d1 = max(d0, horizon[0]), min(d1, horizon[1])
+        if d1 < d0:
+            continue
+        nb = max((x for x in (r.not_before, now) if x is not None), default=None)
+        sreq = SlotRequest(
+            patient_id=r.patient_id,
+            legs=r.legs,
+            required_skill=r.required_skill,
+            required_chair_kind=r.required_chair_kind,
+            date_from=d0,
+            date_to=d1,
+            target_date=r.target_date,
+            not_before=nb,
+            limit=1,
+            availability=r.availability,
+            preferred_minute=r.preferred(),
+        )
+        slots = find_slots(
+            center=world.center, chairs=world.chairs, nurses=world.nurses, busy=index, request=sreq
+        )
+        if not slots:
+            continue
+        out[r.id] = slots[0]
+        for p in slots[0].placements:
+            tl = p.timeline
+            index.add(
+                BusySession(
+                    sid,
+                    r.patient_id,
+                    p.chair_id,
+                    p.nurse_id,
+                    tl.start,
+                    tl.observation_end,
+                    tl.chair_release_at,
+                )
+            )
+            sid -= 1
+    return out
