@@ -154,3 +154,25 @@ def test_patient_never_overlaps_own_booking():
     (p,) = res.proposals
     s = p.placements[0].timeline
     assert s.observation_end <= at(D, 9) or s.start >= at(D, 11)
+
+
+def test_a_time_no_single_nurse_can_cover_is_placed_again_around_the_plan():
+    # Two nurses, one patient each at a time: nurse 1 is busy 09-10, nurse 2 10-11. The model
+    # counts nurse capacity per instant (one free at 9:30, one free at 10:30), so it may put a
+    # 2-hour visit at the preferred 09:00, which no one nurse can cover. The slot search then
+    # places that visit around the solver's plan (08:00 with nurse 2), and the plan stays the
+    # solver's rather than falling back to the warm start's.
+    b = [
+        busy(1, at(D, 9), chair_id=1, nurse_id=1, patient_id=1),
+        busy(2, at(D, 10), chair_id=2, nurse_id=2, patient_id=2),
+    ]
+    w = PlanWorld(
+        center(), chairs("recliner", "recliner", "recliner"), nurses(2, max_concurrent=1), tuple(b)
+    )
+    reqs = [req(1, d_to=D, preferred_minute=9 * 60)]
+    res = plan(world=w, requests=reqs, time_limit=2)
+    assert res.status in ("OPTIMAL", "FEASIBLE")
+    assert res.stats["repaired"] == 1
+    (p,) = res.proposals
+    assert check_schedule(w.center, w.chairs, w.nurses, all_recs(w, res, reqs)) == []
+    assert p.start == at(D, 8) and p.placements[0].nurse_id == 2

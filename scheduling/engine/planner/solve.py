@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 
 from ..constraints import from_ts, ts
 from ..timeline import session_minutes
+from ..types import BusySession
 from .assign import assign
 from .days import Days, allowed_minutes
 from .stats import stats as plan_stats
 from .types import DEFAULT_WEIGHTS, PlanRequest, PlanResult, PlanWorld, Proposal, Unplaced
-from .warm import greedy_placements
+from .warm import greedy_placements, peak_chairs
 
 
 def plan(
@@ -155,32 +156,42 @@ def plan(
         m.Add(sum(ps) <= 1)
         placed_terms.append(sum(ps))
         pref = r.preferred()
+        dev = None
         if pref is not None:
             dev = m.NewIntVar(0, 24 * 60, "")
             m.AddAbsEquality(dev, mv - pref)
             cost.append(W["minute"] * dev)
+        # The warm start as a complete hint (every variable, those it left out at 0):
+        # CP-SAT takes a complete feasible hint as its first solution at once, where an
+        # incomplete one must be repaired by search, which on 3 weeks (734 requests)
+        # failed inside the limit and left the solver below the greedy plan.
         g = greedy.get(r.id)
+        gd = gm = None
         if g is not None:
-            gd = g.start.astimezone(tz).date()
             gl = g.start.astimezone(tz)
-            gm = gl.hour * 60 + gl.minute
-            if (r.id, gd) in pvars:
-                m.AddHint(mv, gm)
-                for d in cand:
-                    m.AddHint(pvars[(r.id, d)], d == gd)
-                    gk = chairs[g.placements[0].chair_id].kind
-                    for k, y in kvars.get((r.id, d), {}).items():
-                        m.AddHint(y, d == gd and k == gk)
-                if (r.id, gd) in wvars:
-                    m.AddHint(wvars[(r.id, gd)], gm in set(cand[gd][1]))
+            if (r.id, gl.date()) in pvars:
+                gd, gm = gl.date(), gl.hour * 60 + gl.minute
+        gk = chairs[g.placements[0].chair_id].kind if gd is not None else None
+        hm = gm if gd is not None else union[0]
+        m.AddHint(mv, hm)
+        if dev is not None:
+            m.AddHint(dev, abs(hm - pref))
+        for d in cand:
+            m.AddHint(pvars[(r.id, d)], d == gd)
+            for k, y in kvars.get((r.id, d), {}).items():
+                m.AddHint(y, d == gd and k == gk)
+            if (r.id, d) in wvars:
+                m.AddHint(wvars[(r.id, d)], d == gd and gm in set(cand[d][1]))
 
     # resources per day
     n_chairs = len(chairs)
+    hint_peaks = peak_chairs(world, greedy, tz)
     for d, ws in days.windows.items():
         ivs = chair_ivs.get(d, [])
         if ivs:
             peak = m.NewIntVar(0, n_chairs, f"peak_{d}")
             m.AddCumulative(ivs, [1] * len(ivs), peak)
+            m.AddHint(peak, hint_peaks.get(d, 0))
             cost.append(W["peak"] * peak)
         for k in kinds:
             kv = kind_ivs.get((d, k), [])
@@ -243,46 +254,90 @@ def plan(
                     )
                     chosen[r.id] = (d, solver.Value(mvars[r.id]), kind)
 
+    def from_slot(r, g) -> Proposal:
+        # a slot the search found against everything placed before: valid as it stands
+        gl = g.start.astimezone(tz)
+        pref = r.preferred()
+        av = r.availability
+        return Proposal(
+            r.id,
+            r.patient_id,
+            g.start,
+            g.placements,
+            abs(gl.hour * 60 + gl.minute - pref) if pref is not None else 0,
+            abs((gl.date() - r.target_date).days) if r.target_date else 0,
+            av.wish_misses(gl, g.placements[0].timeline.observation_end.astimezone(tz))
+            if av
+            else 0,
+        )
+
+    def chosen_of(props):
+        out = {}
+        for p in props:
+            gl = p.start.astimezone(tz)
+            out[p.request_id] = (gl.date(), gl.hour * 60 + gl.minute, None)
+        return out
+
     def greedy_plan():
-        # the warm start's own placements: found one by one against everything placed
-        # before, so they are valid as they stand (no second assignment needed)
-        chosen_g, props = {}, []
-        for r in reqs:
-            g = greedy.get(r.id)
-            if g is None:
-                continue
-            gl = g.start.astimezone(tz)
-            chosen_g[r.id] = (gl.date(), gl.hour * 60 + gl.minute, None)
-            pref = r.preferred()
-            av = r.availability
-            props.append(
-                Proposal(
-                    r.id,
-                    r.patient_id,
-                    g.start,
-                    g.placements,
-                    abs(gl.hour * 60 + gl.minute - pref) if pref is not None else 0,
-                    abs((gl.date() - r.target_date).days) if r.target_date else 0,
-                    av.wish_misses(gl, g.placements[0].timeline.observation_end.astimezone(tz))
-                    if av
-                    else 0,
-                )
-            )
-        return chosen_g, props, []
+        props = [from_slot(r, greedy[r.id]) for r in reqs if r.id in greedy]
+        return chosen_of(props), props, []
+
+    def score(props) -> tuple:
+        # what the objective weighs, on the final proposals: booked first, then the cost
+        return (
+            -len(props),
+            sum(
+                W["minute"] * p.minutes_from_preferred
+                + W["day"] * p.days_from_target
+                + W["wish"] * p.wish_misses
+                for p in props
+            ),
+        )
 
     deadline = t_start + time_limit
     if len(chosen) < len(greedy):
-        # The warm start placed more than the solver's best in time (on a 3-week horizon the
-        # hint is not always completed): a plan never books fewer than the greedy one.
+        # The warm start placed more than the solver's best in time: a plan never books
+        # fewer than the greedy one.
         status = "GREEDY"
         chosen, proposals, unplaced = greedy_plan()
     else:
         proposals, unplaced = assign(world, reqs, chosen, days, deadline)
-        if len(proposals) < len(greedy):
-            # the exact chairs and nurses could not all be found in time for the solver's
-            # times (seen on 3 weeks: 695 of 734); the warm start's placements stand
+        if unplaced:
+            # The exact chairs and nurses could not all be found for the solver's times
+            # (the model's per-group totals are a relaxation of one nurse's limits: seen on
+            # 3 weeks, 695 of 734): the rest are placed by the slot search around the
+            # solver's plan, so its gains are kept rather than thrown away for the greedy one.
+            placed_busy = list(world.busy)
+            for p in proposals:
+                for pl in p.placements:
+                    tl = pl.timeline
+                    placed_busy.append(
+                        BusySession(
+                            -1 - len(placed_busy),
+                            p.patient_id,
+                            pl.chair_id,
+                            pl.nurse_id,
+                            tl.start,
+                            tl.observation_end,
+                            tl.chair_release_at,
+                        )
+                    )
+            rest = [r for r in reqs if r.id in {u.request_id for u in unplaced}]
+            extra = greedy_placements(
+                PlanWorld(center, chairs, nurses, tuple(placed_busy)), rest, horizon, now
+            )
+            proposals = proposals + [from_slot(r, extra[r.id]) for r in rest if r.id in extra]
+            unplaced = [u for u in unplaced if u.request_id not in extra]
+            stats_repaired = len(extra)
+        else:
+            stats_repaired = 0
+        # judged on the final proposals by the objective's own weights: the greedy plan
+        # stands if it books more, or as many at less cost
+        if score(proposals) > score(greedy_plan()[1]):
             status = "GREEDY"
             chosen, proposals, unplaced = greedy_plan()
+        else:
+            chosen = chosen_of(proposals)
     for r in reqs:
         if r.id not in chosen and r.id not in {u.request_id for u in unplaced}:
             unplaced.append(
@@ -291,6 +346,8 @@ def plan(
     elapsed = _time.perf_counter() - t_start
     stats = plan_stats(world, reqs, proposals, days)
     stats.update(build_seconds=round(build_s, 3), greedy_booked=len(greedy))
+    if status != "GREEDY":
+        stats.update(repaired=stats_repaired)
     return PlanResult(
         tuple(proposals), tuple(unplaced), status, objective, bound, round(elapsed, 3), stats
     )
