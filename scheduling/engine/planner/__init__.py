@@ -53,9 +53,8 @@ the plan (on 3 weeks of 734 requests, about 90).
 Objective (minimised; the first term dominates, so it is lexicographic in effect):
 ``-100000 x placed - 60 x inside wishes + |m[r] - preferred| (minutes) + 20 x days from
 target + 10 x sum_d peak[d]``. Nurse load imbalance is minimised in the assignment step.
-A warm start (the slot search placing requests one by one, least flexible first) is the
-complete hint (every variable set, so CP-SAT takes it as its first solution at once),
-so the time limit always returns at least that.
+A warm start (the slot search placing requests one by one, least flexible first) is the hint
+for the requests it placed, and the plan returned is never worse than it.
 """
 
 from .solve import plan

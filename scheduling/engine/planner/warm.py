@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
-
-from ..constraints import BusyIndex, from_ts, ts
+from ..constraints import BusyIndex
 from ..search import find_slots
 from ..timeline import session_minutes
 from ..types import BusySession, SlotRequest
@@ -64,27 +61,4 @@ def greedy_placements(world: PlanWorld, reqs: list[PlanRequest], horizon, now) -
                 )
             )
             sid -= 1
-    return out
-
-
-def peak_chairs(world: PlanWorld, placed: dict, tz) -> dict[date, int]:
-    """Most chairs in use at once (turnover included) per local day: the fixed bookings and
-    the warm start's placements (the hint for each day's peak variable)."""
-    events: dict[date, list[tuple[int, int]]] = defaultdict(list)
-    spans = [(ts(b.start), ts(b.chair_release_at)) for b in world.busy]
-    spans += [
-        (ts(p.timeline.start), ts(p.timeline.chair_release_at))
-        for slot in placed.values()
-        for p in slot.placements
-    ]
-    for s, e in spans:
-        d = from_ts(s, tz).date()
-        events[d] += [(s, 1), (e, -1)]
-    out = {}
-    for d, ev in events.items():
-        n = best = 0
-        for _t, delta in sorted(ev):  # an end sorts before a start at the same instant
-            n += delta
-            best = max(best, n)
-        out[d] = best
     return out
