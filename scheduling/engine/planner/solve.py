@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from ..constraints import from_ts, ts
+from ..search import busy_from_placements
 from ..timeline import session_minutes
-from ..types import BusySession
 from .assign import assign
 from .days import Days, allowed_minutes
 from .stats import stats as plan_stats
@@ -235,7 +235,7 @@ def plan(
     # then cost); the rest from that plan (hinted, its placed count kept as a floor). If it
     # places everyone who has a candidate start, the second phase minimises the cost alone:
     # without the 100000-per-request term CP-SAT's LNS moves on cost freely. One day of 130
-    # requests, 10 s: 101-104 min from preferred, against 111-114 with one phase.
+    # requests, 10 s: 98-104 min from preferred in 6 runs, against 111-114 with one phase.
     # Phase one is stopped at half the limit only once it has a plan (a timer; CP-SAT has no
     # such limit of its own), so a large horizon that needs longer to find one keeps it.
     total = solver.parameters.max_time_in_seconds
@@ -305,17 +305,6 @@ def plan(
             else 0,
         )
 
-    def chosen_of(props):
-        out = {}
-        for p in props:
-            gl = p.start.astimezone(tz)
-            out[p.request_id] = (gl.date(), gl.hour * 60 + gl.minute, None)
-        return out
-
-    def greedy_plan():
-        props = [from_slot(r, greedy[r.id]) for r in reqs if r.id in greedy]
-        return chosen_of(props), props, []
-
     def score(props) -> tuple:
         # what the objective weighs, on the final proposals: booked first, then the cost
         return (
@@ -328,12 +317,14 @@ def plan(
             ),
         )
 
+    # the warm start's own placements: found one by one, valid as they stand
+    greedy_props = [from_slot(r, greedy[r.id]) for r in reqs if r.id in greedy]
     deadline = t_start + time_limit
+    repaired = 0
     if len(chosen) < len(greedy):
         # The warm start placed more than the solver's best in time: a plan never books
         # fewer than the greedy one.
-        status = "GREEDY"
-        chosen, proposals, unplaced = greedy_plan()
+        status, proposals, unplaced = "GREEDY", greedy_props, []
     else:
         proposals, unplaced = assign(world, reqs, chosen, days, deadline)
         if unplaced:
@@ -343,37 +334,25 @@ def plan(
             # solver's plan, so its gains are kept rather than thrown away for the greedy one.
             placed_busy = list(world.busy)
             for p in proposals:
-                for pl in p.placements:
-                    tl = pl.timeline
-                    placed_busy.append(
-                        BusySession(
-                            -1 - len(placed_busy),
-                            p.patient_id,
-                            pl.chair_id,
-                            pl.nurse_id,
-                            tl.start,
-                            tl.observation_end,
-                            tl.chair_release_at,
-                        )
-                    )
-            rest = [r for r in reqs if r.id in {u.request_id for u in unplaced}]
+                n = len(p.placements)
+                placed_busy += busy_from_placements(
+                    p.placements, p.patient_id, -len(placed_busy) - n
+                )
+            failed = {u.request_id for u in unplaced}
+            rest = [r for r in reqs if r.id in failed]
             extra = greedy_placements(
                 PlanWorld(center, chairs, nurses, tuple(placed_busy)), rest, horizon, now
             )
             proposals = proposals + [from_slot(r, extra[r.id]) for r in rest if r.id in extra]
             unplaced = [u for u in unplaced if u.request_id not in extra]
-            stats_repaired = len(extra)
-        else:
-            stats_repaired = 0
+            repaired = len(extra)
         # judged on the final proposals by the objective's own weights: the greedy plan
         # stands if it books more, or as many at less cost
-        if score(proposals) > score(greedy_plan()[1]):
-            status = "GREEDY"
-            chosen, proposals, unplaced = greedy_plan()
-        else:
-            chosen = chosen_of(proposals)
+        if score(proposals) > score(greedy_props):
+            status, proposals, unplaced = "GREEDY", greedy_props, []
+    accounted = {p.request_id for p in proposals} | {u.request_id for u in unplaced}
     for r in reqs:
-        if r.id not in chosen and r.id not in {u.request_id for u in unplaced}:
+        if r.id not in accounted:
             unplaced.append(
                 Unplaced(r.id, unplaced_reason.get(r.id, "no room in its window in this plan"))
             )
@@ -381,7 +360,7 @@ def plan(
     stats = plan_stats(world, reqs, proposals, days)
     stats.update(build_seconds=round(build_s, 3), greedy_booked=len(greedy))
     if status != "GREEDY":
-        stats.update(repaired=stats_repaired)
+        stats.update(repaired=repaired)
     return PlanResult(
         tuple(proposals), tuple(unplaced), status, objective, bound, round(elapsed, 3), stats
     )

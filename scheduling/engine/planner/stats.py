@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 
 from ..constraints import BusyIndex, from_ts, ts
+from ..search import busy_from_placements
 from ..types import BusySession
 from .days import Days
 from .types import PlanWorld
@@ -20,17 +21,7 @@ def stats(world: PlanWorld, reqs, proposals, days: Days) -> dict:
     tz = days.tz
     ptm, spread = [], []
     sessions = list(world.busy) + [
-        BusySession(
-            0,
-            p.patient_id,
-            pl.chair_id,
-            pl.nurse_id,
-            pl.timeline.start,
-            pl.timeline.observation_end,
-            pl.timeline.chair_release_at,
-        )
-        for p in proposals
-        for pl in p.placements
+        b for p in proposals for b in busy_from_placements(p.placements, p.patient_id, 0)
     ]
     by_day: dict[date, list[BusySession]] = defaultdict(list)
     for b in sessions:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..constraints import BusyIndex
-from ..search import find_slots
+from ..search import busy_from_placements, find_slots
 from ..timeline import session_minutes
-from ..types import BusySession, SlotRequest
+from ..types import SlotRequest
 from .types import PlanRequest, PlanWorld
 
 
@@ -47,18 +47,8 @@ def greedy_placements(world: PlanWorld, reqs: list[PlanRequest], horizon, now) -
         if not slots:
             continue
         out[r.id] = slots[0]
-        for p in slots[0].placements:
-            tl = p.timeline
-            index.add(
-                BusySession(
-                    sid,
-                    r.patient_id,
-                    p.chair_id,
-                    p.nurse_id,
-                    tl.start,
-                    tl.observation_end,
-                    tl.chair_release_at,
-                )
-            )
-            sid -= 1
+        placements = slots[0].placements
+        for b in busy_from_placements(placements, r.patient_id, sid - len(placements) + 1):
+            index.add(b)
+        sid -= len(placements)
     return out
