@@ -187,7 +187,9 @@ def test_postgres_restart_under_load_gives_503s_then_recovers(cluster, tmp_path)
             raise AssertionError((tmp_path / "gunicorn.log").read_text()[-3000:])
         pid = gunicorn.pid
 
-        results: list[tuple[float, int | str, dict]] = []
+        # (sent at, answered at, status, headers): "before the stop" must mean answered before it,
+        # since a request sent a moment before pg_ctl stop may be in flight when the database goes.
+        results: list[tuple[float, float, int | str, dict]] = []
         stop = threading.Event()
 
         def client():
@@ -197,7 +199,7 @@ def test_postgres_restart_under_load_gives_503s_then_recovers(cluster, tmp_path)
                     status, headers = get(port, "/api/chairs/", token)
                 except OSError as exc:  # a dropped connection would be a failure
                     status, headers = f"error: {exc}", {}
-                results.append((t, status, headers))
+                results.append((t, time.monotonic(), status, headers))
                 time.sleep(0.02)
 
         threads = [threading.Thread(target=client) for _ in range(3)]
@@ -225,19 +227,19 @@ def test_postgres_restart_under_load_gives_503s_then_recovers(cluster, tmp_path)
         for t in threads:
             t.join(30)
 
-        counts = collections.Counter(status for _, status, _ in results)
+        counts = collections.Counter(status for _, _, status, _ in results)
         print("postgres restart under load:", json.dumps({str(k): v for k, v in counts.items()}))
         assert set(counts) <= {200, 503}, counts
         assert counts[503] >= 1, "the database was down for 3 s: some request must have seen it"
-        assert all(h.get("Retry-After") for _, status, h in results if status == 503), (
+        assert all(h.get("Retry-After") for _, _, status, h in results if status == 503), (
             "503s tell the client when to try again"
         )
         # Recovered without restarting the app: the same gunicorn answers 200 again, and every
         # request from two seconds after the database was back succeeded.
         assert gunicorn.poll() is None and gunicorn.pid == pid
-        after = [status for t, status, _ in results if t > back_at + 2]
+        after = [status for t, _, status, _ in results if t > back_at + 2]
         assert after and set(after) == {200}, collections.Counter(after)
-        before = [status for t, status, _ in results if t < restart_at]
+        before = [status for _, done, status, _ in results if done < restart_at]
         assert before and set(before) == {200}
     finally:
         os.killpg(gunicorn.pid, 15)
