@@ -130,7 +130,10 @@ def test_appointment_search_by_date_patient_and_status(desk, booked_days):
         )
     )
     assert [e["resource"]["id"] for e in later["entry"]] == [str(s3.pk)]
-    window = fhir(desk.get(f"/fhir/Appointment?date=ge{day}T09:30:00-05:00&date=le{day}", **FHIR))
+    # 09:30 on the clinic day in the center's zone, with that day's UTC offset: a fixed -05:00
+    # is 10:30 from March to November (EDT), after s2's 10:00 start.
+    half_past_nine = at(booked_days["day"], 9, 30).isoformat()
+    window = fhir(desk.get(f"/fhir/Appointment?date=ge{half_past_nine}&date=le{day}", **FHIR))
     assert [e["resource"]["id"] for e in window["entry"]] == [str(s2.pk)]
 
     read = fhir(desk.get(f"/fhir/Appointment/{s2.pk}", **FHIR))
