@@ -2,7 +2,8 @@
 
 Pure Python + ortools CP-SAT, no Django. The package: ``types`` (dataclasses in and out),
 ``days`` (open days and allowed start minutes), ``warm`` (the greedy warm start), ``solve``
-(the model and the solve), ``assign`` (exact chairs and nurses after), ``stats``.
+(the model and the solve), ``lns`` (the time-band search of the second phase), ``assign``
+(exact chairs and nurses after), ``ripup`` (the last repair), ``stats``.
 
 Public API (the contract the planner UI calls)
 ----------------------------------------------
@@ -24,7 +25,10 @@ Public API (the contract the planner UI calls)
   better; ``bound`` is the proven lower bound); ``stats`` has ``booked``, ``requests``,
   ``mean_minutes_from_preferred``, ``peak_to_mean`` (mean over days of peak / mean chairs
   busy in opening hours), ``nurse_load_spread`` (mean over days of max - min sessions per
-  nurse on shift), ``build_seconds``, ``greedy_booked`` and, for the solver's plan, ``repaired`` (requests
+  nurse on shift), ``build_seconds``, ``greedy_booked``, ``phase1_seconds``, ``lns_steps``,
+  ``lns_improvements``, when the solver's plan was judged against the warm start's
+  ``solver_plan_cost`` / ``solver_plan_booked`` / ``solver_plan_repaired`` /
+  ``solver_plan_ripped_up`` / ``greedy_cost``, and, for the solver's plan, ``repaired`` (requests
   whose solver time no single nurse or chair could take, placed again by the slot search).
 - ``plan(*, world, requests, horizon=None, time_limit=10.0, workers=2, now=None,
   warm_start=True, weights=None) -> PlanResult``: ``horizon`` = (first, last) local dates
@@ -48,13 +52,22 @@ chairs, least-loaded valid nurse; a CP-SAT assignment with nurse load balancing 
 greedy one fails), so every proposal satisfies every rule of DESIGN §4 (1-6). Those per-group
 totals are a relaxation (one nurse at a time cannot be split across two), so a request whose
 time no one nurse or chair can take is placed again by the slot search around the rest of
-the plan (on 3 weeks of 734 requests, about 90).
+the plan (on 3 weeks of 734 requests, about 90), and the few still without a slot get their
+warm-start slot (or another the existing bookings leave) by lifting the proposals in its way
+and placing those again, kept only if all of them find a place (``ripup``; 3 weeks: 5-10).
 
 Objective (minimised; the first term dominates, so it is lexicographic in effect):
 ``-100000 x placed - 60 x inside wishes + |m[r] - preferred| (minutes) + 20 x days from
 target + 10 x sum_d peak[d]``. Nurse load imbalance is minimised in the assignment step.
 A warm start (the slot search placing requests one by one, least flexible first) is the hint
 for the requests it placed, and the plan returned is never worse than it.
+
+The solve, in one time limit: phase one is CP-SAT on the whole objective until everyone with a
+candidate start is placed (after a fifth of the limit) or it proves optimality, or at half the
+limit once it has a plan; phase two is a time-band LNS of our own from that plan (``lns``:
+free the requests near one patient's start and preferred time, fix the rest, re-solve for
+0.1 s, keep what is better), with the placed count as a floor and the cost alone as objective
+when everyone is placed.
 """
 
 from .solve import plan

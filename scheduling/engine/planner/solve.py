@@ -13,6 +13,8 @@ from ..search import busy_from_placements
 from ..timeline import session_minutes
 from .assign import assign
 from .days import Days, allowed_minutes
+from .lns import LnsRequest, improve
+from .ripup import rip_up_and_replace
 from .stats import stats as plan_stats
 from .types import DEFAULT_WEIGHTS, PlanRequest, PlanResult, PlanWorld, Proposal, Unplaced
 from .warm import greedy_placements
@@ -89,6 +91,7 @@ def plan(
     mvars: dict = {}
     wvars: dict = {}
     unplaced_reason: dict = {}
+    cands: dict = {}
     for r in reqs:
         nb = max((ts(x) for x in (r.not_before, now) if x is not None), default=None)
         cand = {}
@@ -101,6 +104,7 @@ def plan(
                 if ok:
                     cand[d] = (ok, wish_ok)
             d += timedelta(days=1)
+        cands[r.id] = cand
         if not cand:
             unplaced_reason[r.id] = "no open day in its window (dates, hours or availability)"
             continue
@@ -229,64 +233,85 @@ def plan(
     # day when the greedy assignment needs its CP-SAT fallback)
     n_days = max(1, len(days.windows))
     reserve = min(0.25 * time_limit, 0.3 + 0.15 * n_days)
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit - build_s - reserve)
+    total = max(0.1, time_limit - build_s - reserve)
+    solver.parameters.max_time_in_seconds = total
     solver.parameters.num_workers = max(1, min(2, workers))
-    # Two phases in the one limit. Half the time on the whole objective (place the most,
-    # then cost); the rest from that plan (hinted, its placed count kept as a floor). If it
-    # places everyone who has a candidate start, the second phase minimises the cost alone:
-    # without the 100000-per-request term CP-SAT's LNS moves on cost freely. One day of 130
-    # requests, 10 s: 98-104 min from preferred in 6 runs, against 111-114 with one phase.
-    # Phase one is stopped at half the limit only once it has a plan (a timer; CP-SAT has no
-    # such limit of its own), so a large horizon that needs longer to find one keeps it.
-    total = solver.parameters.max_time_in_seconds
+    # Two phases in the one limit. Phase one: CP-SAT on the whole objective (place the most,
+    # then cost) until everyone with a candidate start is placed (after a fifth of the
+    # limit) or it is optimal, or half the limit once it
+    # has a plan (a timer: CP-SAT has no such limit of its own), so a large horizon that
+    # needs longer to find one keeps it. Phase two: our time-band LNS from that plan (lns.py),
+    # its placed count kept as a floor, on the cost alone when everyone is placed.
     found = threading.Event()
     stopper = _StopAtHalf(solver, found, t0=_time.perf_counter() + total / 2)
+    p_all = list(pvars.values())
 
-    class _Seen(cp_model.CpSolverSolutionCallback):
+    class _Progress(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self):
             found.set()
+            # everyone placed: the rest is cost, which the band LNS improves faster (a small
+            # problem is usually proven optimal before a fifth of the limit)
+            if self.WallTime() >= total / 5 and sum(self.Value(p) for p in p_all) == len(mvars):
+                self.StopSearch()
 
     stopper.start()
     try:
-        res = solver.Solve(m, _Seen())
+        res = solver.Solve(m, _Progress())
     finally:
         stopper.cancel()
-    if res == cp_model.FEASIBLE:
-        n_placed = sum(int(solver.Value(v)) for v in pvars.values())
-        m.ClearHints()
-        for v in (*pvars.values(), *mvars.values(), *wvars.values()):
-            m.AddHint(v, solver.Value(v))
-        for ys in kvars.values():
-            for v in ys.values():
-                m.AddHint(v, solver.Value(v))
-        m.Add(sum(placed_terms) >= n_placed)
-        if n_placed == len(mvars):
-            m.Minimize(sum(cost))
-        first = solver
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = first.parameters.num_workers
-        solver.parameters.max_time_in_seconds = max(0.1, total - first.WallTime())
-        res2 = solver.Solve(m)
-        if res2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            res = res2
-        else:
-            solver = first
+    phase1_s = solver.WallTime()
     status = solver.StatusName(res)
-    chosen: dict = {}
     objective = bound = None
+    sol: list[int] = []
+    lns_steps = lns_improvements = 0
     if res in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        objective = solver.ObjectiveValue()
-        bound = solver.BestObjectiveBound()
+        sol = list(solver.ResponseProto().solution)
+        objective, bound = solver.ObjectiveValue(), solver.BestObjectiveBound()
+        p_end = t_start + build_s + total
+        if res == cp_model.FEASIBLE and p_end - _time.perf_counter() > 0.1:
+            n_placed = sum(sol[p.Index()] for p in p_all)
+            m.Add(sum(placed_terms) >= n_placed)
+            shift = 0
+            if n_placed == len(mvars):
+                m.Minimize(sum(cost))
+                shift = -W["placed"] * n_placed  # back to the whole objective's scale
+            by_req: dict = defaultdict(list)
+            for (rid, d), p in pvars.items():
+                by_req[rid].append((d, p.Index()))
+            lns_reqs = [
+                LnsRequest(
+                    mvars[r.id].Index(),
+                    tuple(by_req[r.id]),
+                    r.preferred(),
+                    tuple(sorted({x for ok, _ in cands[r.id].values() for x in ok})),
+                    max(session_minutes(leg.timing) for leg in r.legs) + turnover,
+                )
+                for r in reqs
+                if r.id in mvars
+            ]
+            better = improve(
+                m,
+                sol,
+                objective - shift,
+                lns_reqs,
+                deadline=p_end,
+                workers=solver.parameters.num_workers,
+            )
+            sol, objective = better.solution, better.objective + shift
+            lns_steps, lns_improvements = better.steps, better.improvements
+    chosen: dict = {}
+    if sol:
         for r in reqs:
             if r.id not in mvars:
                 continue
             for (rid, d), p in ((k, v) for k, v in pvars.items() if k[0] == r.id):
                 del rid
-                if solver.Value(p):
+                if sol[p.Index()]:
                     kind = r.required_chair_kind or next(
-                        (k for k, y in kvars.get((r.id, d), {}).items() if solver.Value(y)), None
+                        (k for k, y in kvars.get((r.id, d), {}).items() if sol[y.Index()]),
+                        None,
                     )
-                    chosen[r.id] = (d, solver.Value(mvars[r.id]), kind)
+                    chosen[r.id] = (d, sol[mvars[r.id].Index()], kind)
 
     def from_slot(r, g) -> Proposal:
         # a slot the search found against everything placed before: valid as it stands
@@ -320,7 +345,8 @@ def plan(
     # the warm start's own placements: found one by one, valid as they stand
     greedy_props = [from_slot(r, greedy[r.id]) for r in reqs if r.id in greedy]
     deadline = t_start + time_limit
-    repaired = 0
+    repaired = ripped = 0
+    judged: dict = {}
     if len(chosen) < len(greedy):
         # The warm start placed more than the solver's best in time: a plan never books
         # fewer than the greedy one.
@@ -346,8 +372,33 @@ def plan(
             proposals = proposals + [from_slot(r, extra[r.id]) for r in rest if r.id in extra]
             unplaced = [u for u in unplaced if u.request_id not in extra]
             repaired = len(extra)
+        if unplaced:
+            # still some without a slot: give each its warm-start slot, placing again the
+            # proposals in its way (ripup.py)
+            t_rip = _time.perf_counter()
+            proposals, still = rip_up_and_replace(
+                world,
+                reqs,
+                proposals,
+                [u.request_id for u in unplaced],
+                greedy,
+                horizon=horizon,
+                now=now,
+                deadline=deadline,
+                to_proposal=from_slot,
+            )
+            ripped = len(unplaced) - len(still)
+            judged["ripup_seconds"] = round(_time.perf_counter() - t_rip, 2)
+            unplaced = [u for u in unplaced if u.request_id in still]
         # judged on the final proposals by the objective's own weights: the greedy plan
         # stands if it books more, or as many at less cost
+        judged |= {
+            "solver_plan_cost": score(proposals)[1],
+            "solver_plan_repaired": repaired,
+            "solver_plan_ripped_up": ripped,
+            "solver_plan_booked": len(proposals),
+            "greedy_cost": score(greedy_props)[1],
+        }
         if score(proposals) > score(greedy_props):
             status, proposals, unplaced = "GREEDY", greedy_props, []
     accounted = {p.request_id for p in proposals} | {u.request_id for u in unplaced}
@@ -358,7 +409,14 @@ def plan(
             )
     elapsed = _time.perf_counter() - t_start
     stats = plan_stats(world, reqs, proposals, days)
-    stats.update(build_seconds=round(build_s, 3), greedy_booked=len(greedy))
+    stats.update(
+        build_seconds=round(build_s, 3),
+        greedy_booked=len(greedy),
+        phase1_seconds=round(phase1_s, 2),
+        lns_steps=lns_steps,
+        lns_improvements=lns_improvements,
+    )
+    stats.update(judged)
     if status != "GREEDY":
         stats.update(repaired=repaired)
     return PlanResult(

@@ -9,6 +9,30 @@ from ..types import SlotRequest
 from .types import PlanRequest, PlanWorld
 
 
+def slot_request(r: PlanRequest, horizon, now, limit: int = 1) -> SlotRequest | None:
+    """The slot search's request for a planner request inside the horizon (None: no day of
+    its window is in it)."""
+    d0, d1 = r.date_from, r.date_to
+    if horizon is not None:
+        d0, d1 = max(d0, horizon[0]), min(d1, horizon[1])
+    if d1 < d0:
+        return None
+    nb = max((x for x in (r.not_before, now) if x is not None), default=None)
+    return SlotRequest(
+        patient_id=r.patient_id,
+        legs=r.legs,
+        required_skill=r.required_skill,
+        required_chair_kind=r.required_chair_kind,
+        date_from=d0,
+        date_to=d1,
+        target_date=r.target_date,
+        not_before=nb,
+        limit=limit,
+        availability=r.availability,
+        preferred_minute=r.preferred(),
+    )
+
+
 def greedy_placements(world: PlanWorld, reqs: list[PlanRequest], horizon, now) -> dict:
     """Warm start: the slot search places requests one by one, least flexible first."""
     index = BusyIndex(world.busy)
@@ -22,25 +46,9 @@ def greedy_placements(world: PlanWorld, reqs: list[PlanRequest], horizon, now) -
     )
     sid = -1
     for r in order:
-        d0, d1 = r.date_from, r.date_to
-        if horizon is not None:
-            d0, d1 = max(d0, horizon[0]), min(d1, horizon[1])
-        if d1 < d0:
+        sreq = slot_request(r, horizon, now)
+        if sreq is None:
             continue
-        nb = max((x for x in (r.not_before, now) if x is not None), default=None)
-        sreq = SlotRequest(
-            patient_id=r.patient_id,
-            legs=r.legs,
-            required_skill=r.required_skill,
-            required_chair_kind=r.required_chair_kind,
-            date_from=d0,
-            date_to=d1,
-            target_date=r.target_date,
-            not_before=nb,
-            limit=1,
-            availability=r.availability,
-            preferred_minute=r.preferred(),
-        )
         slots = find_slots(
             center=world.center, chairs=world.chairs, nurses=world.nurses, busy=index, request=sreq
         )
