@@ -230,9 +230,10 @@ def plan(
 
     solver = cp_model.CpSolver()
     # what is left of the limit, keeping some for the chair/nurse assignment (about 0.4 s a
-    # day when the greedy assignment needs its CP-SAT fallback)
+    # day when the greedy assignment needs its CP-SAT fallback) and the repairs after it
+    # (3 weeks: the slot-search repair and the rip-up about 1.5 s together)
     n_days = max(1, len(days.windows))
-    reserve = min(0.25 * time_limit, 0.3 + 0.15 * n_days)
+    reserve = min(0.25 * time_limit, 0.3 + 0.25 * n_days)
     total = max(0.1, time_limit - build_s - reserve)
     solver.parameters.max_time_in_seconds = total
     solver.parameters.num_workers = max(1, min(2, workers))
@@ -376,17 +377,23 @@ def plan(
             # still some without a slot: give each its warm-start slot, placing again the
             # proposals in its way (ripup.py)
             t_rip = _time.perf_counter()
-            proposals, still = rip_up_and_replace(
-                world,
-                reqs,
-                proposals,
-                [u.request_id for u in unplaced],
-                greedy,
-                horizon=horizon,
-                now=now,
-                deadline=deadline,
-                to_proposal=from_slot,
-            )
+            still = {u.request_id for u in unplaced}
+            # one level of lifting for all first (cheap), then two for what is left
+            for depth in (1, 2):
+                if not still:
+                    break
+                proposals, still = rip_up_and_replace(
+                    world,
+                    reqs,
+                    proposals,
+                    sorted(still),
+                    greedy,
+                    horizon=horizon,
+                    now=now,
+                    deadline=deadline,
+                    to_proposal=from_slot,
+                    depth=depth,
+                )
             ripped = len(unplaced) - len(still)
             judged["ripup_seconds"] = round(_time.perf_counter() - t_rip, 2)
             unplaced = [u for u in unplaced if u.request_id in still]
