@@ -26,9 +26,7 @@ def one_chair_model(n=4, length=60, pref=120):
         m.AddAbsEquality(dev, mv - pref)
         cost.append(dev)
         placed.append(p)
-        reqs.append(
-            LnsRequest(mv.Index(), (("day", p.Index()),), pref, tuple(range(0, 541, 15)), length)
-        )
+        reqs.append(LnsRequest(mv.Index(), (("day", p.Index()),), pref))
     m.AddCumulative(ivs, [1] * n, 1)
     m.Minimize(-100_000 * sum(placed) + sum(cost))
     return m, reqs

@@ -64,10 +64,10 @@ for the requests it placed, and the plan returned is never worse than it.
 
 The solve, in one time limit: phase one is CP-SAT on the whole objective until everyone with a
 candidate start is placed (after a fifth of the limit) or it proves optimality, or at half the
-limit once it has a plan; phase two is a time-band LNS of our own from that plan (``lns``:
-free the requests near one patient's start and preferred time, fix the rest, re-solve for
-0.1 s, keep what is better), with the placed count as a floor and the cost alone as objective
-when everyone is placed.
+limit once it has a plan. Phase two keeps that plan's placed count as a floor: when everyone
+is placed, a time-band LNS of our own on the cost alone (``lns``: free the requests near one
+patient's start and preferred time, fix the rest, re-solve for 0.1 s, keep what is better);
+otherwise CP-SAT goes on from the plan on the whole objective.
 """
 
 from .solve import plan

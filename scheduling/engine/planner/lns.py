@@ -8,7 +8,7 @@ can only come closer if the patients booked around that time, and around the tim
 move to, can shift too. So each step takes one request (drawn in proportion to its minutes
 from the preferred time, so the worst placed are tried most), frees every request on the days
 it may take whose start or preferred time lies within a band around its start or its preferred
-time (plus any request not placed yet), fixes the rest where they are, and lets CP-SAT
+time, fixes the rest where they are, and lets CP-SAT
 re-solve that small model from the current plan for 0.1 s with light presolve. A better plan
 replaces the current one; the steps run in ``workers`` threads at once (CP-SAT releases the
 GIL). One day of 130 requests, 10 s in all (see bench/bench_planner.py).
@@ -33,14 +33,11 @@ BAND_MINUTES = 15
 @dataclass(frozen=True)
 class LnsRequest:
     """One request as the search sees it: the index of its start-minute variable, its
-    (day, placed-that-day boolean index) pairs, its preferred minute (None: no wish), the
-    start minutes it may take and its chair length."""
+    (day, placed-that-day boolean index) pairs and its preferred minute (None: no wish)."""
 
     minute_var: int
     day_vars: tuple[tuple[object, int], ...]
     preferred: int | None
-    minutes: tuple[int, ...]  # the start minutes it may take (any day)
-    length: int  # chair minutes of its longest leg, turnover included
 
 
 @dataclass
@@ -62,8 +59,9 @@ def improve(
     seed: int = 0,
 ) -> LnsResult:
     """Improve ``solution`` (CP-SAT values by variable index for ``model``, whose objective it
-    scores ``objective``) until ``deadline`` (``time.perf_counter()``); returns the best plan
-    found (never worse than the one given) and how many steps ran and improved it."""
+    scores ``objective``; the planner calls it once every request is placed) until
+    ``deadline`` (``time.perf_counter()``); returns the best plan found (never worse than the
+    one given) and how many steps ran and improved it."""
     from ortools.sat.python import cp_model
 
     # A step's limit doubles (up to MAX_STEP_SECONDS) each time a step ends without even the
@@ -79,32 +77,20 @@ def improve(
         day = {i: next((d for d, p in r.day_vars if sol[p]), None) for i, r in enumerate(requests)}
         weights = [
             1 + (abs(minute[i] - r.preferred) if r.preferred is not None else 0)
-            if day[i] is not None
-            else 1000
             for i, r in enumerate(requests)
         ]
         i0 = rng.choices(range(len(requests)), weights=weights)[0]
         r0 = requests[i0]
         days0 = {d for d, _ in r0.day_vars}
-        if day[i0] is None:
-            # Not placed: room for its whole length is needed somewhere, so free every session
-            # that overlaps a window of that length (and up to an hour more) at a start it may
-            # take.
-            c = rng.choice(r0.minutes)
-            lo, hi = c - rng.uniform(0, 60), c + r0.length + rng.uniform(0, 60)
+        centres = {minute[i0]} | ({r0.preferred} if r0.preferred is not None else set())
+        half = rng.uniform(0.5, 1.5) * BAND_MINUTES
 
-            def freed(i: int, r: LnsRequest) -> bool:
-                return minute[i] < hi and minute[i] + r.length > lo
-        else:
-            centres = {minute[i0]} | ({r0.preferred} if r0.preferred is not None else set())
-            half = rng.uniform(0.5, 1.5) * BAND_MINUTES
-
-            def freed(i: int, r: LnsRequest) -> bool:
-                return any(
-                    abs(minute[i] - c) <= half
-                    or (r.preferred is not None and abs(r.preferred - c) <= half)
-                    for c in centres
-                )
+        def freed(i: int, r: LnsRequest) -> bool:
+            return any(
+                abs(minute[i] - c) <= half
+                or (r.preferred is not None and abs(r.preferred - c) <= half)
+                for c in centres
+            )
 
         sub = model.clone()
         sub.ClearHints()
@@ -112,7 +98,7 @@ def improve(
         for i, r in enumerate(requests):
             if day[i] is None or (day[i] in days0 and freed(i, r)):
                 n_free += 1
-                continue  # free: not placed yet, or in the neighbourhood
+                continue  # free: not placed (kept free should a caller pass one), or near
             sub.Add(sub.GetIntVarFromProtoIndex(r.minute_var) == minute[i])
             for _, p in r.day_vars:
                 sub.Add(sub.GetIntVarFromProtoIndex(p) == sol[p])

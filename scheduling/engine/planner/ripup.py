@@ -19,9 +19,9 @@ import time as _time
 from collections.abc import Callable, Sequence
 
 from ..constraints import BusyIndex
-from ..search import busy_from_placements, check_unit, find_slots
+from ..search import check_unit, find_slots
 from .types import PlanRequest, PlanWorld, Proposal
-from .warm import greedy_placements, slot_request
+from .warm import greedy_placements, slot_request, world_with
 
 # how many other slots (beside the warm start's) a request still without one may try
 CANDIDATES = 8
@@ -41,15 +41,6 @@ def _in_the_way(slot_placements, patient_id: int, p: Proposal) -> bool:
             if p.patient_id == patient_id and qs < xe and xs < qe:
                 return True
     return False
-
-
-def _busy(world: PlanWorld, proposals: Sequence[Proposal]) -> list:
-    out = list(world.busy)
-    for p in proposals:
-        n = len(p.placements)
-        # ids far below the warm start's own (-1, -2, ...), so the two never meet
-        out += busy_from_placements(p.placements, p.patient_id, -(10**6) - len(out) - n)
-    return out
 
 
 def rip_up_and_replace(
@@ -112,7 +103,7 @@ def _try(world, by_id, greedy, proposals, r, g, horizon, now, deadline, to_propo
         center=world.center,
         chairs=world.chairs,
         nurses=world.nurses,
-        busy=_busy(world, kept),
+        busy=list(world_with(world, kept).busy),
         patient_id=r.patient_id,
         placements=g.placements,
         required_skill=r.required_skill,
@@ -121,12 +112,7 @@ def _try(world, by_id, greedy, proposals, r, g, horizon, now, deadline, to_propo
         return None
     here = kept + [to_proposal(r, g)]
     again = [by_id[i] for i in lifted_ids]
-    placed = greedy_placements(
-        PlanWorld(world.center, world.chairs, world.nurses, tuple(_busy(world, here))),
-        again,
-        horizon,
-        now,
-    )
+    placed = greedy_placements(world_with(world, here), again, horizon, now)
     out = here + [to_proposal(x, placed[x.id]) for x in again if x.id in placed]
     left = [x.id for x in again if x.id not in placed]
     if left and depth > 0:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from ..constraints import from_ts, ts
-from ..search import busy_from_placements
 from ..timeline import session_minutes
 from .assign import assign
 from .days import Days, allowed_minutes
@@ -17,7 +16,7 @@ from .lns import LnsRequest, improve
 from .ripup import rip_up_and_replace
 from .stats import stats as plan_stats
 from .types import DEFAULT_WEIGHTS, PlanRequest, PlanResult, PlanWorld, Proposal, Unplaced
-from .warm import greedy_placements
+from .warm import greedy_placements, world_with
 
 
 def plan(
@@ -91,7 +90,6 @@ def plan(
     mvars: dict = {}
     wvars: dict = {}
     unplaced_reason: dict = {}
-    cands: dict = {}
     for r in reqs:
         nb = max((ts(x) for x in (r.not_before, now) if x is not None), default=None)
         cand = {}
@@ -104,7 +102,6 @@ def plan(
                 if ok:
                     cand[d] = (ok, wish_ok)
             d += timedelta(days=1)
-        cands[r.id] = cand
         if not cand:
             unplaced_reason[r.id] = "no open day in its window (dates, hours or availability)"
             continue
@@ -238,11 +235,11 @@ def plan(
     solver.parameters.max_time_in_seconds = total
     solver.parameters.num_workers = max(1, min(2, workers))
     # Two phases in the one limit. Phase one: CP-SAT on the whole objective (place the most,
-    # then cost) until everyone with a candidate start is placed (after a fifth of the
-    # limit) or it is optimal, or half the limit once it
-    # has a plan (a timer: CP-SAT has no such limit of its own), so a large horizon that
-    # needs longer to find one keeps it. Phase two: our time-band LNS from that plan (lns.py),
-    # its placed count kept as a floor, on the cost alone when everyone is placed.
+    # then cost) until everyone with a candidate start is placed (after a fifth of the limit)
+    # or it is optimal, or half the limit once it has a plan (a timer: CP-SAT has no such
+    # limit of its own), so a large horizon that needs longer to find one keeps it. Phase two,
+    # from that plan with its placed count as a floor: our time-band LNS on the cost alone
+    # (lns.py) when everyone is placed, else CP-SAT again on the whole objective.
     found = threading.Event()
     stopper = _StopAtHalf(solver, found, t0=_time.perf_counter() + total / 2)
     p_all = list(pvars.values())
@@ -296,13 +293,7 @@ def plan(
                 for (rid, d), p in pvars.items():
                     by_req[rid].append((d, p.Index()))
                 lns_reqs = [
-                    LnsRequest(
-                        mvars[r.id].Index(),
-                        tuple(by_req[r.id]),
-                        r.preferred(),
-                        tuple(sorted({x for ok, _ in cands[r.id].values() for x in ok})),
-                        max(session_minutes(leg.timing) for leg in r.legs) + turnover,
-                    )
+                    LnsRequest(mvars[r.id].Index(), tuple(by_req[r.id]), r.preferred())
                     for r in reqs
                     if r.id in mvars
                 ]
@@ -375,17 +366,9 @@ def plan(
             # (the model's per-group totals are a relaxation of one nurse's limits: seen on
             # 3 weeks, 695 of 734): the rest are placed by the slot search around the
             # solver's plan, so its gains are kept rather than thrown away for the greedy one.
-            placed_busy = list(world.busy)
-            for p in proposals:
-                n = len(p.placements)
-                placed_busy += busy_from_placements(
-                    p.placements, p.patient_id, -len(placed_busy) - n
-                )
             failed = {u.request_id for u in unplaced}
             rest = [r for r in reqs if r.id in failed]
-            extra = greedy_placements(
-                PlanWorld(center, chairs, nurses, tuple(placed_busy)), rest, horizon, now
-            )
+            extra = greedy_placements(world_with(world, proposals), rest, horizon, now)
             proposals = proposals + [from_slot(r, extra[r.id]) for r in rest if r.id in extra]
             unplaced = [u for u in unplaced if u.request_id not in extra]
             repaired = len(extra)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..constraints import BusyIndex
 from ..search import busy_from_placements, find_slots
 from ..timeline import session_minutes
 from ..types import SlotRequest
-from .types import PlanRequest, PlanWorld
+from .types import PlanRequest, PlanWorld, Proposal
+
+
+def world_with(world: PlanWorld, proposals: Sequence[Proposal]) -> PlanWorld:
+    """The world with ``proposals`` booked as well (fixed), for the slot search to place more
+    around them."""
+    busy = list(world.busy)
+    for p in proposals:
+        n = len(p.placements)
+        # ids far below the warm start's own (-1, -2, ...), so the two never meet
+        busy += busy_from_placements(p.placements, p.patient_id, -(10**6) - len(busy) - n)
+    return PlanWorld(world.center, world.chairs, world.nurses, tuple(busy))
 
 
 def slot_request(r: PlanRequest, horizon, now, limit: int = 1) -> SlotRequest | None:
